@@ -1,0 +1,59 @@
+package datacollect
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes are stable: JavaScript callers receive them as Error.code and
+// the HTTP layer maps them to status codes in exactly one table.
+const (
+	EINVALID  = "EINVALID"  // the input is malformed or breaks a rule; nothing was written
+	ENOTFOUND = "ENOTFOUND" // the thing asked for does not exist
+	EEXISTS   = "EEXISTS"   // a create met an existing guid with other content
+	ECONFLICT = "ECONFLICT" // a concurrent writer changed what the operation read; retry
+	EQUOTA    = "EQUOTA"    // the browser's storage quota is exhausted; nothing was written
+	ESTORE    = "ESTORE"    // the storage backend failed; nothing was written
+	ECLOSED   = "ECLOSED"   // the store or client is closed or not initialised
+	EINTERNAL = "EINTERNAL" // a bug: please report it
+)
+
+// Error is an error with a stable machine-readable Code and a human message.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for nil
+// and EINTERNAL for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or
+// err.Error() for other errors.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}

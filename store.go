@@ -42,7 +42,7 @@ type EventQuery struct {
 	// Seq > AfterSeq, in Seq order; the other filters are then ignored.
 	Confirmed bool
 	AfterSeq  int64
-	Limit    int
+	Limit     int
 }
 
 // EntityQuery selects entity records by their current state.

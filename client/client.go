@@ -9,6 +9,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -38,6 +39,9 @@ type Client struct {
 	now     func() time.Time
 	newGUID func() string
 
+	writeMu sync.Mutex
+	rand    *rand.Rand
+
 	mu        sync.Mutex
 	userID    string
 	listeners map[int]func(Change)
@@ -53,7 +57,7 @@ type Change struct {
 // New returns a Client over s.
 func New(s dc.Store, o Options) *Client {
 	c := &Client{store: s, applier: o.Applier, now: o.Now, newGUID: o.NewGUID, userID: o.UserID,
-		listeners: map[int]func(Change){}}
+		listeners: map[int]func(Change){}, rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 	if c.applier == nil {
 		c.applier = core.NewApplier()
 	}

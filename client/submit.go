@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"time"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/core"
@@ -72,6 +73,10 @@ func (c *Client) submit(ctx context.Context, fs []Form, batch bool) ([]*dc.Event
 		}
 		evs[i] = ev
 	}
+	// Writers of this client take turns, so they never conflict with each
+	// other; only another client (another tab) can make a commit retry.
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	for attempt := 1; ; attempt++ {
 		out, changed, err := c.tryCommit(ctx, evs, given, where)
 		if err == nil {
@@ -81,6 +86,23 @@ func (c *Client) submit(ctx context.Context, fs []Form, batch bool) ([]*dc.Event
 		if dc.ErrorCode(err) != dc.ECONFLICT || attempt == maxAttempts {
 			return nil, err
 		}
+		if err := c.pause(ctx, attempt); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// pause waits a random time that grows with the attempt (full jitter), so
+// that two tabs retrying against each other stop colliding.
+func (c *Client) pause(ctx context.Context, attempt int) error {
+	ceiling := time.Millisecond << min(attempt, 7)
+	t := time.NewTimer(time.Duration(c.rand.Int64N(int64(ceiling)) + 1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

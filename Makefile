@@ -1,0 +1,58 @@
+# DataCollect — build, run, test, bench.
+#   make run    build everything and serve the app on http://127.0.0.1:8080
+#   make test   install what is missing, then run every test suite
+#   make bench  print the benchmark tables
+
+SHELL       := /bin/bash
+GO          ?= go
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+GOROOT      := $(shell $(GO) env GOROOT)
+ADDR        ?= 127.0.0.1:8080
+WASMTEST    := $(GOBIN)/wasmbrowsertest
+WASM_PKGS   := ./store/idb/ ./client/ ./syncjs/
+WASMBROWSERTEST_VERSION := v0.11.0
+
+.PHONY: all build wasm server run test test-go test-wasm test-e2e bench deps clean
+
+all: build
+
+build: wasm server
+
+# wasm_exec.js is committed (index.html needs it) and refreshed from the Go
+# toolchain on every build, so it always matches the Go that built the wasm.
+wasm:
+	cp $(GOROOT)/lib/wasm/wasm_exec.js wasm_exec.js
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/datacollect.wasm ./wasm
+	gzip -9 -k -f web/datacollect.wasm
+
+server:
+	$(GO) build -o bin/datacollect-server ./cmd/datacollect-server
+
+run: build
+	./bin/datacollect-server serve -addr $(ADDR) -web .
+
+# deps installs what the tests need on a fresh Debian machine with Go and Node.
+deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@test -x $(WASMTEST) || $(GO) install github.com/agnivade/wasmbrowsertest@$(WASMBROWSERTEST_VERSION)
+	@test -d e2e/node_modules/playwright-core || (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+
+test: deps build test-go test-wasm test-e2e
+
+test-go:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMTEST) $(WASM_PKGS)
+
+test-e2e:
+	cd e2e && node --test --test-concurrency=1 *.test.mjs
+
+bench: deps build
+	GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchtime 20x -exec $(WASMTEST) ./store/idb/
+	cd e2e && node bench-capture.mjs
+
+clean:
+	rm -rf bin web/datacollect.wasm web/datacollect.wasm.gz test-results

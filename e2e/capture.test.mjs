@@ -1,0 +1,105 @@
+// End-to-end: the page served by the real server loads the wasm client, which
+// records data into IndexedDB that survives a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openApp } from './helpers.mjs';
+
+let server, browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('a household with two members survives a reload', async () => {
+  const ctx = await browser.newContext();
+  const page = await openApp(ctx, server.url);
+  const appId = 'e2e-' + Date.now();
+  const hh = await page.evaluate(async (appId) => {
+    const dc = window.datacollect;
+    await dc.init({ appId });
+    const ev = await dc.submitForm({
+      type: 'create-group',
+      data: { name: 'Household Mwangi', members: [{ name: 'Amina Mwangi' }, { name: 'Juma Mwangi' }] },
+    });
+    return ev.entityGuid;
+  }, appId);
+
+  await page.reload();
+  await page.evaluate(() => window.datacollect.ready);
+  const found = await page.evaluate(async ({ appId, hh }) => {
+    const dc = window.datacollect;
+    await dc.init({ appId });
+    const group = await dc.getEntity(hh);
+    const members = await Promise.all(group.memberIds.map((id) => dc.getEntity(id)));
+    const events = await dc.listEvents({ entityGuid: hh });
+    return { group, members, events };
+  }, { appId, hh });
+  assert.equal(found.group.type, 'group');
+  assert.equal(found.group.data.name, 'Household Mwangi');
+  assert.equal(found.group.syncLevel, 'LOCAL');
+  assert.deepEqual(found.members.map((m) => m.data.name).sort(), ['Amina Mwangi', 'Juma Mwangi']);
+  assert.ok(found.members.every((m) => m.type === 'individual' && m.version === 1));
+  assert.equal(found.events.length, 1);
+  assert.equal(found.events[0].syncLevel, 'LOCAL');
+  assert.deepEqual(page.errors, []);
+  await ctx.close();
+});
+
+test('errors reject with a stable code and change nothing', async () => {
+  const ctx = await browser.newContext();
+  const page = await openApp(ctx, server.url);
+  const res = await page.evaluate(async () => {
+    const dc = window.datacollect;
+    const codeOf = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.code : 'not an Error'));
+    const before = await codeOf(dc.listEntities());
+    await dc.init({ appId: 'errors-' + Date.now() });
+    const cycle = {}; cycle.self = cycle;
+    return {
+      before,
+      noAppId: await codeOf(dc.init({})),
+      unknownType: await codeOf(dc.submitForm({ type: 'launch-rocket', data: { a: 1 } })),
+      emptyData: await codeOf(dc.submitForm({ type: 'create-individual', data: {} })),
+      missing: await codeOf(dc.submitForm({ type: 'update-individual', entityGuid: 'nope', data: { a: 1 } })),
+      cyclic: await codeOf(dc.submitForm({ type: 'create-individual', data: cycle })),
+      noArg: await codeOf(dc.submitForm()),
+      batch: await codeOf(dc.submitForms([
+        { type: 'create-individual', data: { name: 'ok' } },
+        { type: 'create-individual', data: 'not an object' },
+      ])),
+      badGuid: await codeOf(dc.getEntity(42)),
+      count: (await dc.listEvents()).length,
+    };
+  });
+  assert.deepEqual(res, {
+    before: 'ECLOSED', noAppId: 'EINVALID', unknownType: 'EINVALID', emptyData: 'EINVALID',
+    missing: 'ENOTFOUND', cyclic: 'EINVALID', noArg: 'EINVALID', batch: 'EINVALID', badGuid: 'EINVALID', count: 0,
+  });
+  await ctx.close();
+});
+
+test('change events and the demo page forms', async () => {
+  const ctx = await browser.newContext();
+  const page = await openApp(ctx, server.url);
+  const detail = await page.evaluate(async () => {
+    const dc = window.datacollect;
+    await dc.init({ appId: 'events-' + Date.now() });
+    const got = new Promise((resolve) => dc.addEventListener('change', (e) => resolve(e.detail), { once: true }));
+    await dc.submitForm({ type: 'create-individual', entityGuid: 'p-1', data: { name: 'Zawadi' } });
+    return got;
+  });
+  assert.equal(detail.entities.length, 1);
+  assert.equal(detail.entities[0].guid, 'p-1');
+
+  // The demo page (app id "demo") records through its forms.
+  await page.reload();
+  await page.getByLabel('Household name').fill('Household Otieno');
+  await page.getByLabel('Members').fill('Achieng Otieno\nOdhiambo Otieno');
+  await page.getByRole('button', { name: 'Save household' }).click();
+  await page.getByText('Household Otieno').waitFor();
+  await page.getByText('Members: Achieng Otieno, Odhiambo Otieno').waitFor();
+  await ctx.close();
+});

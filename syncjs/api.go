@@ -1,0 +1,265 @@
+//go:build js && wasm
+
+package syncjs
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"syscall/js"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/client"
+	"github.com/datacollect/datacollect/core"
+	idbstore "github.com/datacollect/datacollect/store/idb"
+)
+
+// Version is the version of the JS API.
+const Version = "0.1.0"
+
+// API is the window.datacollect object: the Go client exposed to JS.
+type API struct {
+	obj     js.Value
+	events  *emitter
+	applier *core.Applier
+
+	mu     sync.Mutex
+	client *client.Client
+	appID  string
+	dbName string
+	unsub  func()
+	funcs  []js.Func
+}
+
+// InitOptions are init()'s options.
+type InitOptions struct {
+	AppID  string `json:"appId"`
+	DBName string `json:"dbName"`
+	UserID string `json:"userId"`
+}
+
+// Install defines the API's methods on obj (normally window.datacollect,
+// created by the loader) and returns it. applier may carry custom event
+// types registered from Go; nil means the built-in types only.
+func Install(obj js.Value, applier *core.Applier) *API {
+	if applier == nil {
+		applier = core.NewApplier()
+	}
+	a := &API{obj: obj, events: newEmitter(), applier: applier}
+	a.events.install(obj)
+	obj.Set("version", Version)
+	a.method("init", a.init)
+	a.method("close", a.close)
+	a.method("submitForm", a.submitForm)
+	a.method("submitForms", a.submitForms)
+	a.method("getEntity", a.getEntity)
+	a.method("listEntities", a.listEntities)
+	a.method("listEvents", a.listEvents)
+	a.method("auditLog", a.auditLog)
+	return a
+}
+
+func (a *API) method(name string, prepare func(args []js.Value) func() (any, error)) {
+	f := asyncFunc(prepare)
+	a.funcs = append(a.funcs, f)
+	a.obj.Set(name, f)
+}
+
+// current returns the initialised client or ECLOSED.
+func (a *API) current() (*client.Client, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.client == nil {
+		return nil, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId}) first")
+	}
+	return a.client, nil
+}
+
+func (a *API) init(args []js.Value) func() (any, error) {
+	var o InitOptions
+	if err := fromJS(arg(args, 0), &o, "init options"); err != nil {
+		return failed(err)
+	}
+	o.AppID = strings.TrimSpace(o.AppID)
+	if o.AppID == "" {
+		return failed(dc.Errorf(dc.EINVALID, "init options need an appId"))
+	}
+	if o.DBName == "" {
+		o.DBName = "datacollect-" + o.AppID
+	}
+	return func() (any, error) {
+		a.closeClient()
+		s, err := idbstore.Open(context.Background(), o.DBName)
+		if err != nil {
+			return nil, err
+		}
+		c := client.New(s, client.Options{UserID: o.UserID, Applier: a.applier})
+		unsub := c.Subscribe(func(ch client.Change) {
+			a.events.emit("change", func() any {
+				return map[string]any{"entities": viewEntities(ch.Entities)}
+			})
+		})
+		a.mu.Lock()
+		a.client, a.appID, a.dbName, a.unsub = c, o.AppID, o.DBName, unsub
+		a.mu.Unlock()
+		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
+	}
+}
+
+func (a *API) closeClient() {
+	a.mu.Lock()
+	c, unsub := a.client, a.unsub
+	a.client, a.unsub = nil, nil
+	a.mu.Unlock()
+	if unsub != nil {
+		unsub()
+	}
+	if c != nil {
+		_ = c.Close()
+	}
+}
+
+func (a *API) close([]js.Value) func() (any, error) {
+	return func() (any, error) {
+		a.closeClient()
+		return js.Undefined(), nil
+	}
+}
+
+func (a *API) submitForm(args []js.Value) func() (any, error) {
+	var f client.Form
+	if err := fromJS(arg(args, 0), &f, "form"); err != nil {
+		return failed(err)
+	}
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		ev, err := c.SubmitForm(context.Background(), f)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(viewEvent(ev))
+	}
+}
+
+func (a *API) submitForms(args []js.Value) func() (any, error) {
+	var fs []client.Form
+	if err := fromJS(arg(args, 0), &fs, "forms"); err != nil {
+		return failed(err)
+	}
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		evs, err := c.SubmitForms(context.Background(), fs)
+		if err != nil {
+			return nil, err
+		}
+		return toJS(viewEvents(evs))
+	}
+}
+
+func (a *API) getEntity(args []js.Value) func() (any, error) {
+	g := arg(args, 0)
+	if g.Type() != js.TypeString || g.String() == "" {
+		return failed(dc.Errorf(dc.EINVALID, "getEntity needs a guid string"))
+	}
+	guid := g.String()
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		e, err := c.Entity(context.Background(), guid)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return js.Null(), nil
+		}
+		return toJS(viewEntity(e))
+	}
+}
+
+// ListEntitiesOptions are listEntities()'s options.
+type ListEntitiesOptions struct {
+	Type           string `json:"type"`
+	ExternalID     string `json:"externalId"`
+	IncludeDeleted bool   `json:"includeDeleted"`
+	Limit          int    `json:"limit"`
+}
+
+func (a *API) listEntities(args []js.Value) func() (any, error) {
+	var o ListEntitiesOptions
+	if err := optionalFromJS(arg(args, 0), &o, "listEntities options"); err != nil {
+		return failed(err)
+	}
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		es, err := c.ListEntities(context.Background(), client.EntityFilter{
+			Type: dc.EntityType(o.Type), ExternalID: o.ExternalID, IncludeDeleted: o.IncludeDeleted, Limit: o.Limit})
+		if err != nil {
+			return nil, err
+		}
+		return toJS(viewEntities(es))
+	}
+}
+
+// ListEventsOptions are listEvents()'s options.
+type ListEventsOptions struct {
+	EntityGUID string `json:"entityGuid"`
+	SyncLevel  string `json:"syncLevel"`
+	Limit      int    `json:"limit"`
+}
+
+func (a *API) listEvents(args []js.Value) func() (any, error) {
+	var o ListEventsOptions
+	if err := optionalFromJS(arg(args, 0), &o, "listEvents options"); err != nil {
+		return failed(err)
+	}
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		evs, err := c.ListEvents(context.Background(), dc.EventQuery{
+			EntityGUID: o.EntityGUID, SyncLevel: dc.SyncLevel(o.SyncLevel), Limit: o.Limit})
+		if err != nil {
+			return nil, err
+		}
+		return toJS(viewEvents(evs))
+	}
+}
+
+// AuditLogOptions are auditLog()'s options.
+type AuditLogOptions struct {
+	EntityGUID string `json:"entityGuid"`
+	Limit      int    `json:"limit"`
+}
+
+func (a *API) auditLog(args []js.Value) func() (any, error) {
+	var o AuditLogOptions
+	if err := optionalFromJS(arg(args, 0), &o, "auditLog options"); err != nil {
+		return failed(err)
+	}
+	return func() (any, error) {
+		c, err := a.current()
+		if err != nil {
+			return nil, err
+		}
+		as, err := c.AuditLog(context.Background(), dc.AuditQuery{EntityGUID: o.EntityGUID, Limit: o.Limit})
+		if err != nil {
+			return nil, err
+		}
+		if as == nil {
+			as = []*dc.AuditEntry{}
+		}
+		return toJS(as)
+	}
+}

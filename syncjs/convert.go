@@ -1,0 +1,69 @@
+//go:build js && wasm
+
+package syncjs
+
+import (
+	"encoding/json"
+	"syscall/js"
+
+	dc "github.com/datacollect/datacollect"
+)
+
+// fromJS decodes a plain JS value (object, array, ...) into the Go value
+// pointed to by out, through one JSON.stringify call: functions and undefined
+// are dropped, cycles and BigInts are refused with EINVALID.
+func fromJS(v js.Value, out any, what string) error {
+	if v.IsUndefined() || v.IsNull() {
+		return dc.Errorf(dc.EINVALID, "%s is required", what)
+	}
+	var s js.Value
+	err := catch(func() { s = jsJSON.Call("stringify", v) })
+	if err != nil {
+		return dc.Errorf(dc.EINVALID, "%s cannot be serialised: %v", what, err)
+	}
+	if err := json.Unmarshal([]byte(s.String()), out); err != nil {
+		return dc.Errorf(dc.EINVALID, "%s is malformed: %v", what, err)
+	}
+	return nil
+}
+
+// optionalFromJS is fromJS for optional arguments: undefined and null leave
+// out untouched.
+func optionalFromJS(v js.Value, out any, what string) error {
+	if v.IsUndefined() || v.IsNull() {
+		return nil
+	}
+	return fromJS(v, out, what)
+}
+
+// arg returns args[i], or undefined.
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// toJS converts a Go value to plain JS objects through one JSON.parse call.
+func toJS(v any) (js.Value, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return js.Undefined(), dc.Errorf(dc.EINTERNAL, "encode result: %v", err)
+	}
+	return jsJSON.Call("parse", string(b)), nil
+}
+
+// catch runs fn and turns a thrown JS exception into an error.
+func catch(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = dc.Errorf(dc.EINVALID, "%s", je.Value.Get("message").String())
+				return
+			}
+			panic(r)
+		}
+	}()
+	fn()
+	return nil
+}

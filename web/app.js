@@ -1,0 +1,61 @@
+// The demo app: records individuals and households through window.datacollect.
+(function () {
+  'use strict';
+  const $ = (sel) => document.querySelector(sel);
+  const status = (msg) => { $('#status').textContent = msg; };
+
+  async function render(dc) {
+    const list = $('#entities');
+    const entities = await dc.listEntities();
+    const byGuid = new Map(entities.map((e) => [e.guid, e]));
+    list.replaceChildren(...entities
+      .filter((e) => e.type === 'group' || !entities.some((g) => g.type === 'group' && g.memberIds.includes(e.guid)))
+      .map((e) => {
+        const li = document.createElement('li');
+        li.dataset.guid = e.guid;
+        const name = e.data.name || [e.data.givenName, e.data.familyName].filter(Boolean).join(' ') || e.guid;
+        li.textContent = (e.type === 'group' ? '🏠 ' : '👤 ') + name;
+        if (e.type === 'group') {
+          const members = e.memberIds.map((id) => byGuid.get(id)).filter(Boolean)
+            .map((m) => m.data.name || m.data.givenName || m.guid);
+          const small = document.createElement('div');
+          small.className = 'muted';
+          small.textContent = members.length ? 'Members: ' + members.join(', ') : 'No members';
+          li.append(small);
+        }
+        return li;
+      }));
+  }
+
+  async function main() {
+    const dc = await window.datacollect.ready;
+    await dc.init({ appId: 'demo' });
+    status('Ready — working offline');
+    dc.addEventListener('change', () => render(dc));
+    await render(dc);
+
+    $('#individual-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(ev.target);
+      const data = Object.fromEntries([...f].filter(([, v]) => v !== ''));
+      try {
+        await dc.submitForm({ type: 'create-individual', data });
+        ev.target.reset();
+        status('Saved');
+      } catch (err) { status('Error ' + err.code + ': ' + err.message); }
+    });
+    $('#household-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(ev.target);
+      const members = String(f.get('members') || '').split('\n').map((s) => s.trim()).filter(Boolean)
+        .map((name) => ({ type: 'individual', name }));
+      try {
+        await dc.submitForm({ type: 'create-group', data: { name: f.get('name'), members } });
+        ev.target.reset();
+        status('Saved');
+      } catch (err) { status('Error ' + err.code + ': ' + err.message); }
+    });
+  }
+
+  main().catch((err) => status('Failed: ' + (err.code ? err.code + ': ' : '') + err.message));
+})();

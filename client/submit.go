@@ -78,7 +78,7 @@ func (c *Client) submit(ctx context.Context, fs []Form, batch bool) ([]*dc.Event
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	for attempt := 1; ; attempt++ {
-		out, changed, err := c.tryCommit(ctx, evs, given, where)
+		out, changed, err := c.tryCommit(ctx, evs, given, attempt == 1, where)
 		if err == nil {
 			c.notify(Change{Entities: changed})
 			return out, nil
@@ -135,7 +135,9 @@ func (c *Client) prepare(f Form, user string) (*dc.Event, error) {
 
 // tryCommit reads what the events need, applies them and commits, once.
 // It returns ECONFLICT when a concurrent writer got in between.
-func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string, where func(int, error) error) ([]*dc.Event, []*dc.Entity, error) {
+//
+// With optimistic set, entities the events create are not read first.
+func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string, optimistic bool, where func(int, error) error) ([]*dc.Event, []*dc.Entity, error) {
 	out := make([]*dc.Event, len(evs))
 	todo := evs
 	if len(given) > 0 {
@@ -160,6 +162,18 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 		}
 	}
 	ents := newStoreEntities(ctx, c.store)
+	if optimistic {
+		// Entities the batch creates are assumed absent without a read: the
+		// commit adds them, and fails with ECONFLICT if one exists after all,
+		// so the next attempt reads them.
+		for _, ev := range todo {
+			for _, g := range c.applier.NewGUIDs(ev) {
+				if _, ok := ents.records[g]; !ok {
+					ents.records[g] = nil
+				}
+			}
+		}
+	}
 	var refs []string
 	for _, ev := range todo {
 		refs = append(refs, core.Refs(ev)...)

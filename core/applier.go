@@ -240,6 +240,41 @@ func Refs(ev *dc.Event) []string {
 	return refs
 }
 
+// NewGUIDs returns the entity guids that ev creates if it applies: the
+// entity of a creating type, and every member given with fields (a bare
+// {guid} links an existing entity instead). A recorder may assume these are
+// absent without reading them, as long as its commit fails if one exists.
+func (a *Applier) NewGUIDs(ev *dc.Event) []string {
+	var out []string
+	if a.Creates(ev.Type) {
+		out = append(out, ev.EntityGUID)
+	}
+	var walk func(members any)
+	walk = func(members any) {
+		list, _ := members.([]any)
+		for _, m := range list {
+			mm, ok := m.(map[string]any)
+			if !ok {
+				continue
+			}
+			g, _ := mm["guid"].(string)
+			bare := true
+			for k := range mm {
+				if k != "guid" {
+					bare = false
+					break
+				}
+			}
+			if g != "" && !bare {
+				out = append(out, g)
+			}
+			walk(mm["members"])
+		}
+	}
+	walk(ev.Data["members"])
+	return out
+}
+
 func invalid(ev *dc.Event, format string, args ...any) error {
 	return dc.Errorf(dc.EINVALID, "%s %s: %s", ev.Type, ev.GUID, fmt.Sprintf(format, args...))
 }

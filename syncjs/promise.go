@@ -25,13 +25,7 @@ var (
 // a JS Error carrying a stable code; panics reject with EINTERNAL.
 func asyncFunc(prepare func(args []js.Value) (work func() (any, error))) js.Func {
 	return js.FuncOf(func(_ js.Value, args []js.Value) (ret any) {
-		var resolve, reject js.Value
-		executor := js.FuncOf(func(_ js.Value, a []js.Value) any {
-			resolve, reject = a[0], a[1]
-			return nil
-		})
-		p := jsPromise.New(executor)
-		executor.Release()
+		p, resolve, reject := newPromise()
 		work, err := safePrepare(prepare, args)
 		if err != nil {
 			reject.Invoke(toJSError(err))
@@ -48,6 +42,25 @@ func asyncFunc(prepare func(args []js.Value) (work func() (any, error))) js.Func
 		return p
 	})
 }
+
+// newPromise returns a pending Promise and its resolve and reject functions,
+// through Promise.withResolvers where the browser has it (no callback into
+// Go), else through an executor.
+func newPromise() (p, resolve, reject js.Value) {
+	if hasWithResolvers {
+		r := jsPromise.Call("withResolvers")
+		return r.Get("promise"), r.Get("resolve"), r.Get("reject")
+	}
+	executor := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		resolve, reject = a[0], a[1]
+		return nil
+	})
+	p = jsPromise.New(executor)
+	executor.Release()
+	return p, resolve, reject
+}
+
+var hasWithResolvers = jsPromise.Get("withResolvers").Type() == js.TypeFunction
 
 func safePrepare(prepare func([]js.Value) func() (any, error), args []js.Value) (work func() (any, error), err error) {
 	defer func() {

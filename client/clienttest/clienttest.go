@@ -198,6 +198,18 @@ func testIdempotent(t *testing.T, c *client.Client, s dc.Store) {
 	f.Data = map[string]any{"name": "B"}
 	_, err = c.SubmitForm(ctx, f)
 	assert.Equal(t, dc.EEXISTS, dc.ErrorCode(err))
+	// Creating an entity whose guid exists (assumed new, found on commit).
+	_, err = c.SubmitForm(ctx, client.Form{Type: "create-individual", EntityGUID: "p", Data: map[string]any{"name": "C"}})
+	assert.Equal(t, dc.EEXISTS, dc.ErrorCode(err))
+	_, err = c.SubmitForm(ctx, client.Form{Type: "create-group", EntityGUID: "g", Data: map[string]any{"name": "G",
+		"members": []any{map[string]any{"guid": "p", "name": "clash"}}}})
+	assert.Equal(t, dc.EEXISTS, dc.ErrorCode(err))
+	g, err := c.Entity(ctx, "g")
+	require.NoError(t, err)
+	assert.Nil(t, g, "nothing of the failed household was written")
+	p, err := c.Entity(ctx, "p")
+	require.NoError(t, err)
+	assert.Equal(t, "A", p.Data["name"])
 	_, err = c.SubmitForms(ctx, []client.Form{
 		{GUID: "dup", Type: "create-individual", Data: map[string]any{"a": 1}},
 		{GUID: "dup", Type: "create-individual", Data: map[string]any{"a": 1}},

@@ -60,6 +60,9 @@ type EntityRecord struct {
 	GUID      string  `msg:"guid" json:"guid"`
 	Confirmed *Entity `msg:"confirmed" json:"confirmed"`
 	Current   *Entity `msg:"current" json:"current"`
+	// Pending lists, in local order, the guids of the events not yet
+	// confirmed by a pull that made Current differ from Confirmed.
+	Pending []string `msg:"pending" json:"pending,omitempty"`
 	// Rev is the store's revision of this record, incremented by every write.
 	// It is the precondition of optimistic commits (see Batch).
 	Rev int64 `msg:"-" json:"-"`
@@ -73,5 +76,8 @@ func (r *EntityRecord) Clone() *EntityRecord {
 	c := *r
 	c.Confirmed = r.Confirmed.Clone()
 	c.Current = r.Current.Clone()
+	if r.Pending != nil {
+		c.Pending = append([]string(nil), r.Pending...)
+	}
 	return &c
 }

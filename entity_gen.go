@@ -492,6 +492,25 @@ func (z *EntityRecord) DecodeMsg(dc *msgp.Reader) (err error) {
 					return
 				}
 			}
+		case "pending":
+			var zb0002 uint32
+			zb0002, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Pending")
+				return
+			}
+			if cap(z.Pending) >= int(zb0002) {
+				z.Pending = (z.Pending)[:zb0002]
+			} else {
+				z.Pending = make([]string, zb0002)
+			}
+			for za0001 := range z.Pending {
+				z.Pending[za0001], err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Pending", za0001)
+					return
+				}
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -505,9 +524,9 @@ func (z *EntityRecord) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *EntityRecord) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 3
+	// map header, size 4
 	// write "guid"
-	err = en.Append(0x83, 0xa4, 0x67, 0x75, 0x69, 0x64)
+	err = en.Append(0x84, 0xa4, 0x67, 0x75, 0x69, 0x64)
 	if err != nil {
 		return
 	}
@@ -550,15 +569,32 @@ func (z *EntityRecord) EncodeMsg(en *msgp.Writer) (err error) {
 			return
 		}
 	}
+	// write "pending"
+	err = en.Append(0xa7, 0x70, 0x65, 0x6e, 0x64, 0x69, 0x6e, 0x67)
+	if err != nil {
+		return
+	}
+	err = en.WriteArrayHeader(uint32(len(z.Pending)))
+	if err != nil {
+		err = msgp.WrapError(err, "Pending")
+		return
+	}
+	for za0001 := range z.Pending {
+		err = en.WriteString(z.Pending[za0001])
+		if err != nil {
+			err = msgp.WrapError(err, "Pending", za0001)
+			return
+		}
+	}
 	return
 }
 
 // MarshalMsg implements msgp.Marshaler
 func (z *EntityRecord) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 3
+	// map header, size 4
 	// string "guid"
-	o = append(o, 0x83, 0xa4, 0x67, 0x75, 0x69, 0x64)
+	o = append(o, 0x84, 0xa4, 0x67, 0x75, 0x69, 0x64)
 	o = msgp.AppendString(o, z.GUID)
 	// string "confirmed"
 	o = append(o, 0xa9, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x72, 0x6d, 0x65, 0x64)
@@ -581,6 +617,12 @@ func (z *EntityRecord) MarshalMsg(b []byte) (o []byte, err error) {
 			err = msgp.WrapError(err, "Current")
 			return
 		}
+	}
+	// string "pending"
+	o = append(o, 0xa7, 0x70, 0x65, 0x6e, 0x64, 0x69, 0x6e, 0x67)
+	o = msgp.AppendArrayHeader(o, uint32(len(z.Pending)))
+	for za0001 := range z.Pending {
+		o = msgp.AppendString(o, z.Pending[za0001])
 	}
 	return
 }
@@ -643,6 +685,25 @@ func (z *EntityRecord) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 			}
+		case "pending":
+			var zb0002 uint32
+			zb0002, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Pending")
+				return
+			}
+			if cap(z.Pending) >= int(zb0002) {
+				z.Pending = (z.Pending)[:zb0002]
+			} else {
+				z.Pending = make([]string, zb0002)
+			}
+			for za0001 := range z.Pending {
+				z.Pending[za0001], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Pending", za0001)
+					return
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -668,6 +729,10 @@ func (z *EntityRecord) Msgsize() (s int) {
 		s += msgp.NilSize
 	} else {
 		s += z.Current.Msgsize()
+	}
+	s += 8 + msgp.ArrayHeaderSize
+	for za0001 := range z.Pending {
+		s += msgp.StringPrefixSize + len(z.Pending[za0001])
 	}
 	return
 }

@@ -16,6 +16,14 @@ const (
 	ESTORE    = "ESTORE"    // the storage backend failed; nothing was written
 	ECLOSED   = "ECLOSED"   // the store or client is closed or not initialised
 	EINTERNAL = "EINTERNAL" // a bug: please report it
+
+	EUNAUTHORIZED = "EUNAUTHORIZED" // no, a bad or an expired token; or bad credentials
+	EFORBIDDEN    = "EFORBIDDEN"    // authenticated, but not allowed
+	ETOOLARGE     = "ETOOLARGE"     // a request exceeds a size limit
+	EVERSION      = "EVERSION"      // client and server speak different major protocol versions
+	ERATELIMIT    = "ERATELIMIT"    // too many requests; retry later
+	ENETWORK      = "ENETWORK"      // the server could not be reached, or the answer was lost
+	ETIMEOUT      = "ETIMEOUT"      // the server or the network took too long
 )
 
 // Error is an error with a stable machine-readable Code and a human message.

@@ -41,6 +41,7 @@ type Client struct {
 
 	writeMu sync.Mutex
 	rand    *rand.Rand
+	syncs   flight
 
 	mu        sync.Mutex
 	userID    string

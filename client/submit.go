@@ -200,6 +200,10 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 		b.NewEvents = append(b.NewEvents, ev)
 		b.Audit = append(b.Audit, audit...)
 	}
+	touchedBy := map[string][]string{} // entity -> events that changed it, in order
+	for _, a := range b.Audit {
+		touchedBy[a.EntityGUID] = append(touchedBy[a.EntityGUID], a.EventGUID)
+	}
 	changes := w.Changes()
 	changed := make([]*dc.Entity, 0, len(changes))
 	for _, ch := range changes {
@@ -208,7 +212,9 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 		var rev int64
 		if prev != nil {
 			rec.Confirmed, rev = prev.Confirmed, prev.Rev
+			rec.Pending = append(rec.Pending, prev.Pending...)
 		}
+		rec.Pending = append(rec.Pending, touchedBy[ch.After.GUID]...)
 		b.Entities = append(b.Entities, dc.EntityWrite{Record: rec, ExpectRev: rev})
 		changed = append(changed, ch.After)
 	}

@@ -129,3 +129,10 @@ func (w *Working) Changes() []Change {
 	}
 	return out
 }
+
+// Entity implements Entities, so that one overlay can be the base of
+// another (pending events replayed over confirmed state).
+func (w *Working) Entity(guid string) (*dc.Entity, error) { return w.Get(guid) }
+
+// Touched reports whether the overlay changed guid.
+func (w *Working) Touched(guid string) bool { return w.changed[guid] }

@@ -23,19 +23,25 @@ type API struct {
 	events  *emitter
 	applier *core.Applier
 
-	mu     sync.Mutex
-	client *client.Client
-	appID  string
-	dbName string
-	unsub  func()
-	funcs  []js.Func
+	mu        sync.Mutex
+	client    *client.Client
+	transport *FetchTransport
+	syncOpts  client.SyncOptions
+	appID     string
+	dbName    string
+	unsub     func()
+	funcs     []js.Func
 }
 
 // InitOptions are init()'s options.
 type InitOptions struct {
-	AppID  string `json:"appId"`
-	DBName string `json:"dbName"`
-	UserID string `json:"userId"`
+	AppID       string `json:"appId"`
+	DBName      string `json:"dbName"`
+	UserID      string `json:"userId"`
+	ServerURL   string `json:"serverUrl"`
+	BatchSize   int    `json:"batchSize"`
+	PageSize    int    `json:"pageSize"`
+	Concurrency int    `json:"concurrency"`
 }
 
 // Install defines the API's methods on obj (normally window.datacollect,
@@ -56,6 +62,12 @@ func Install(obj js.Value, applier *core.Applier) *API {
 	a.method("listEntities", a.listEntities)
 	a.method("listEvents", a.listEvents)
 	a.method("auditLog", a.auditLog)
+	a.method("login", a.login)
+	a.method("logout", a.logout)
+	a.method("session", a.session)
+	a.method("sync", a.syncMethod(syncBoth))
+	a.method("push", a.syncMethod(syncPush))
+	a.method("pull", a.syncMethod(syncPull))
 	return a
 }
 
@@ -93,14 +105,32 @@ func (a *API) init(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		ctx := context.Background()
 		c := client.New(s, client.Options{UserID: o.UserID, Applier: a.applier})
+		device, err := c.DeviceID(ctx)
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		t := &FetchTransport{BaseURL: o.ServerURL, ClientID: device}
+		sess, err := c.Session(ctx)
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		if sess != nil {
+			t.SetToken(sess.Token)
+			c.SetUser(sess.UserID)
+		}
 		unsub := c.Subscribe(func(ch client.Change) {
 			a.events.emit("change", func() any {
 				return map[string]any{"entities": viewEntities(ch.Entities)}
 			})
 		})
 		a.mu.Lock()
-		a.client, a.appID, a.dbName, a.unsub = c, o.AppID, o.DBName, unsub
+		a.client, a.transport, a.appID, a.dbName, a.unsub = c, t, o.AppID, o.DBName, unsub
+		a.syncOpts = client.SyncOptions{BatchSize: o.BatchSize, PageSize: o.PageSize, Concurrency: o.Concurrency,
+			Progress: func(p client.Progress) { a.events.emit("progress", func() any { return p }) }}
 		a.mu.Unlock()
 		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // await waits for a JS Promise and returns its value or the rejection.
-func await(p js.Value) (js.Value, js.Value) {
+func awaitTest(p js.Value) (js.Value, js.Value) {
 	type result struct{ v, err js.Value }
 	ch := make(chan result, 1)
 	ok := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- result{v: a[0]}; return nil })
@@ -35,10 +35,10 @@ func newAPI(t *testing.T) js.Value {
 	obj := jsObject.New()
 	Install(obj, nil)
 	name := fmt.Sprintf("syncjs-test-%d", time.Now().UnixNano())
-	_, err := await(obj.Call("init", jsValue(t, fmt.Sprintf(`{"appId":"t","dbName":%q}`, name))))
+	_, err := awaitTest(obj.Call("init", jsValue(t, fmt.Sprintf(`{"appId":"t","dbName":%q}`, name))))
 	require.True(t, err.IsUndefined(), "init: %v", err)
 	t.Cleanup(func() {
-		await(obj.Call("close"))
+		awaitTest(obj.Call("close"))
 		js.Global().Get("indexedDB").Call("deleteDatabase", name)
 	})
 	return obj
@@ -46,28 +46,28 @@ func newAPI(t *testing.T) js.Value {
 
 func TestSubmitAndRead(t *testing.T) {
 	api := newAPI(t)
-	ev, err := await(api.Call("submitForm", jsValue(t, `{"type":"create-group","entityGuid":"g1",
+	ev, err := awaitTest(api.Call("submitForm", jsValue(t, `{"type":"create-group","entityGuid":"g1",
 		"data":{"name":"H","members":[{"name":"A"},{"type":"group","name":"Sub"}]}}`)))
 	require.True(t, err.IsUndefined())
 	assert.Equal(t, "LOCAL", ev.Get("syncLevel").String())
 	assert.Equal(t, "g1", ev.Get("entityGuid").String())
 	assert.Equal(t, 0, ev.Get("baseVersion").Int())
 
-	g, _ := await(api.Call("getEntity", "g1"))
+	g, _ := awaitTest(api.Call("getEntity", "g1"))
 	assert.Equal(t, "group", g.Get("type").String())
 	assert.Equal(t, 2, g.Get("memberIds").Length())
-	sub, _ := await(api.Call("getEntity", g.Get("memberIds").Index(1)))
+	sub, _ := awaitTest(api.Call("getEntity", g.Get("memberIds").Index(1)))
 	assert.Equal(t, 0, sub.Get("memberIds").Length(), "a group always has a memberIds array")
-	member, _ := await(api.Call("getEntity", g.Get("memberIds").Index(0)))
+	member, _ := awaitTest(api.Call("getEntity", g.Get("memberIds").Index(0)))
 	assert.True(t, member.Get("memberIds").IsUndefined(), "individuals have none")
-	missing, _ := await(api.Call("getEntity", "nope"))
+	missing, _ := awaitTest(api.Call("getEntity", "nope"))
 	assert.True(t, missing.IsNull())
 
-	list, _ := await(api.Call("listEntities", jsValue(t, `{"type":"group"}`)))
+	list, _ := awaitTest(api.Call("listEntities", jsValue(t, `{"type":"group"}`)))
 	assert.Equal(t, 2, list.Length())
-	evs, _ := await(api.Call("listEvents"))
+	evs, _ := awaitTest(api.Call("listEvents"))
 	assert.Equal(t, 1, evs.Length())
-	audit, _ := await(api.Call("auditLog", jsValue(t, `{"limit":1}`)))
+	audit, _ := awaitTest(api.Call("auditLog", jsValue(t, `{"limit":1}`)))
 	assert.Equal(t, 1, audit.Length())
 	assert.Equal(t, "create-group", audit.Index(0).Get("action").String())
 }
@@ -85,14 +85,14 @@ func TestErrorsHaveCodes(t *testing.T) {
 		{"EINVALID", api.Call("init", jsValue(t, `{"appId":"  "}`))},
 	}
 	for i, tc := range cases {
-		_, err := await(tc.p)
+		_, err := awaitTest(tc.p)
 		require.False(t, err.IsUndefined(), "case %d resolved", i)
 		assert.True(t, err.InstanceOf(jsError), "case %d: an Error", i)
 		assert.Equal(t, tc.code, err.Get("code").String(), "case %d: %s", i, err.Get("message").String())
 	}
-	_, err := await(api.Call("close"))
+	_, err := awaitTest(api.Call("close"))
 	assert.True(t, err.IsUndefined())
-	_, err = await(api.Call("listEntities"))
+	_, err = awaitTest(api.Call("listEntities"))
 	assert.Equal(t, "ECLOSED", err.Get("code").String())
 }
 
@@ -102,12 +102,12 @@ func TestChangeEvent(t *testing.T) {
 	fn := js.FuncOf(func(_ js.Value, a []js.Value) any { got <- a[0].Get("detail"); return nil })
 	defer fn.Release()
 	api.Call("addEventListener", "change", fn)
-	_, err := await(api.Call("submitForm", jsValue(t, `{"type":"create-individual","entityGuid":"p","data":{"n":1}}`)))
+	_, err := awaitTest(api.Call("submitForm", jsValue(t, `{"type":"create-individual","entityGuid":"p","data":{"n":1}}`)))
 	require.True(t, err.IsUndefined())
 	d := <-got
 	assert.Equal(t, "p", d.Get("entities").Index(0).Get("guid").String())
 	api.Call("removeEventListener", "change", fn)
-	_, err = await(api.Call("submitForm", jsValue(t, `{"type":"update-individual","entityGuid":"p","data":{"n":2}}`)))
+	_, err = awaitTest(api.Call("submitForm", jsValue(t, `{"type":"update-individual","entityGuid":"p","data":{"n":2}}`)))
 	require.True(t, err.IsUndefined())
 	select {
 	case <-got:

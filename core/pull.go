@@ -1,0 +1,318 @@
+package core
+
+import (
+	"sort"
+
+	dc "github.com/datacollect/datacollect"
+)
+
+// Source is where the pull planner reads a replica's stored state. The
+// client backs it with its store; reads happen before the commit, which is
+// optimistic (the records' revisions are its preconditions).
+type Source interface {
+	// Records returns the stored entity records among guids.
+	Records(guids []string) (map[string]*dc.EntityRecord, error)
+	// Events returns the stored events among guids (with LSeq).
+	Events(guids []string) (map[string]*dc.Event, error)
+}
+
+// PullPlan is what applying one pulled page changes on a replica.
+type PullPlan struct {
+	// New are remote events to store.
+	New []*dc.Event
+	// Confirmed are this replica's own events that the page confirmed,
+	// updated with their sequence number and sync level.
+	Confirmed []*dc.Event
+	// Records are the entity records to write, with the revision each had
+	// when read (0: absent) as the commit's precondition.
+	Records []dc.EntityWrite
+	// Failed are pending local events that no longer apply on top of the
+	// confirmed state (e.g. their entity was deleted remotely).
+	Failed []FailedEvent
+	// Diverged are page events that did not apply to the confirmed state.
+	// It stays empty while every replica runs the same applier.
+	Diverged []FailedEvent
+}
+
+// FailedEvent is an event and why it could not apply.
+type FailedEvent struct {
+	Event *dc.Event
+	Err   error
+}
+
+// PlanPull computes how a replica applies one page of confirmed events (in
+// sequence order, all above the replica's cursor): every page event is
+// applied to the confirmed states in sequence order; then, for each entity
+// whose local pending events are not simply a prefix of what the page
+// confirmed, the pending events are replayed on top (a rebase), in local
+// order. Same page and state in, same plan out: the function is pure.
+func (a *Applier) PlanPull(src Source, page []*dc.Event) (*PullPlan, error) {
+	p := &planner{a: a, src: src, records: map[string]*dc.EntityRecord{}, plan: &PullPlan{}}
+	return p.run(page)
+}
+
+type planner struct {
+	a       *Applier
+	src     Source
+	records map[string]*dc.EntityRecord // nil value: absent
+	plan    *PullPlan
+}
+
+func (p *planner) load(guids []string) error {
+	var missing []string
+	for _, g := range guids {
+		if _, ok := p.records[g]; !ok && g != "" {
+			missing = append(missing, g)
+			p.records[g] = nil
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	recs, err := p.src.Records(missing)
+	if err != nil {
+		return err
+	}
+	for g, r := range recs {
+		p.records[g] = r
+	}
+	return nil
+}
+
+// confirmedLayer shows the stored confirmed states.
+type confirmedLayer struct{ p *planner }
+
+func (l confirmedLayer) Entity(guid string) (*dc.Entity, error) {
+	if err := l.p.load([]string{guid}); err != nil {
+		return nil, err
+	}
+	if r := l.p.records[guid]; r != nil {
+		return r.Confirmed, nil
+	}
+	return nil, nil
+}
+
+func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
+	guids := make([]string, len(page))
+	inPage := make(map[string]bool, len(page))
+	for i, ev := range page {
+		guids[i] = ev.GUID
+		inPage[ev.GUID] = true
+	}
+	known, err := p.src.Events(guids)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, ev := range page {
+		refs = append(refs, Refs(ev)...)
+	}
+	if err := p.load(refs); err != nil {
+		return nil, err
+	}
+
+	// 1. The page on the confirmed states, in sequence order.
+	confirmed := NewWorking(confirmedLayer{p})
+	pageTouch := map[string][]string{} // entity -> page events that changed it
+	remote := map[string]bool{}
+	for _, ev := range page {
+		level := ev.SyncLevel
+		if level == dc.Local || level == "" {
+			level = dc.Synced
+		}
+		if k := known[ev.GUID]; k != nil {
+			// The server's copy is the record (it stamps the user); the
+			// local insertion order stays.
+			own := ev.Clone()
+			own.SyncLevel, own.LSeq, own.Failure = level, k.LSeq, nil
+			p.plan.Confirmed = append(p.plan.Confirmed, own)
+		} else {
+			c := ev.Clone()
+			c.SyncLevel = level
+			p.plan.New = append(p.plan.New, c)
+			remote[ev.GUID] = true
+		}
+		applied := ev.Clone()
+		applied.SyncLevel = level
+		audit, err := p.a.Apply(confirmed, applied)
+		if err != nil {
+			p.plan.Diverged = append(p.plan.Diverged, FailedEvent{Event: applied, Err: err})
+			continue
+		}
+		for _, a := range audit {
+			pageTouch[a.EntityGUID] = append(pageTouch[a.EntityGUID], ev.GUID)
+		}
+	}
+
+	// 2. Entities whose pending events the page consumed as a prefix keep
+	// their current state; the others are rebased.
+	touched := dc.SortedKeys(pageTouch)
+	if err := p.load(touched); err != nil {
+		return nil, err
+	}
+	out := map[string]*dc.EntityRecord{}
+	needs := map[string]bool{}
+	for _, g := range touched {
+		rec := p.records[g]
+		var pend []string
+		if rec != nil {
+			pend = rec.Pending
+		}
+		pt := pageTouch[g]
+		if isPrefix(pt, pend) {
+			after, _ := confirmed.Get(g)
+			nr := &dc.EntityRecord{GUID: g, Confirmed: after, Current: after, Pending: remaining(pend, inPage)}
+			if len(nr.Pending) > 0 && rec != nil && rec.Current != nil {
+				nr.Current = rec.Current.Clone()
+			}
+			out[g] = nr
+			continue
+		}
+		needs[g] = true
+	}
+	if err := p.rebase(confirmed, needs, inPage, out); err != nil {
+		return nil, err
+	}
+	for _, g := range dc.SortedKeys(out) {
+		var rev int64
+		if r := p.records[g]; r != nil {
+			rev = r.Rev
+		}
+		p.plan.Records = append(p.plan.Records, dc.EntityWrite{Record: out[g], ExpectRev: rev})
+	}
+	return p.plan, nil
+}
+
+// rebase replays, in local order over the new confirmed states, every
+// pending event of the entities in needs, growing needs until it holds every
+// entity those events touch.
+func (p *planner) rebase(confirmed *Working, needs map[string]bool, inPage map[string]bool, out map[string]*dc.EntityRecord) error {
+	if len(needs) == 0 {
+		return nil
+	}
+	events := map[string]*dc.Event{}
+	for {
+		// Close needs over the pending events' references.
+		for grew := true; grew; {
+			grew = false
+			if err := p.load(dc.SortedKeys(needs)); err != nil {
+				return err
+			}
+			var want []string
+			for _, g := range dc.SortedKeys(needs) {
+				if r := p.records[g]; r != nil {
+					for _, e := range remaining(r.Pending, inPage) {
+						if _, ok := events[e]; !ok {
+							want = append(want, e)
+						}
+					}
+				}
+			}
+			if len(want) == 0 {
+				break
+			}
+			got, err := p.src.Events(want)
+			if err != nil {
+				return err
+			}
+			for _, e := range want {
+				ev := got[e]
+				events[e] = ev
+				if ev == nil {
+					continue
+				}
+				for _, h := range append(Refs(ev), p.a.NewGUIDs(ev)...) {
+					if !needs[h] {
+						needs[h] = true
+						grew = true
+					}
+				}
+			}
+		}
+		// Replay in local order.
+		var order []*dc.Event
+		for _, ev := range events {
+			if ev != nil {
+				order = append(order, ev)
+			}
+		}
+		sort.Slice(order, func(i, j int) bool { return order[i].LSeq < order[j].LSeq })
+		replay := NewWorking(confirmed)
+		var failed []FailedEvent
+		applied := map[string]bool{}
+		escaped := false
+		for _, ev := range order {
+			audit, err := p.a.Apply(replay, ev.Clone())
+			if err != nil {
+				failed = append(failed, FailedEvent{Event: ev, Err: err})
+				continue
+			}
+			applied[ev.GUID] = true
+			for _, a := range audit {
+				if !needs[a.EntityGUID] {
+					needs[a.EntityGUID] = true
+					escaped = true
+				}
+			}
+		}
+		if escaped {
+			continue // an event reached an entity outside the set: widen it
+		}
+		p.plan.Failed = append(p.plan.Failed, failed...)
+		for _, g := range dc.SortedKeys(needs) {
+			rec := p.records[g]
+			conf, err := confirmed.Get(g)
+			if err != nil {
+				return err
+			}
+			nr := &dc.EntityRecord{GUID: g, Confirmed: conf}
+			if rec != nil {
+				for _, e := range remaining(rec.Pending, inPage) {
+					if applied[e] {
+						nr.Pending = append(nr.Pending, e)
+					}
+				}
+			}
+			switch cur, _ := replay.Get(g); {
+			case replay.Touched(g):
+				nr.Current = cur
+			case conf != nil:
+				nr.Current = conf
+			case rec != nil && rec.Current != nil:
+				nr.Current = rec.Current // nothing applies any more: keep the last local view
+			default:
+				continue
+			}
+			if rec == nil && !confirmed.Touched(g) && !replay.Touched(g) {
+				continue
+			}
+			out[g] = nr
+		}
+		return nil
+	}
+}
+
+// isPrefix reports whether page lists exactly the first len(page) entries
+// of pending.
+func isPrefix(page, pending []string) bool {
+	if len(page) > len(pending) {
+		return false
+	}
+	for i := range page {
+		if page[i] != pending[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// remaining returns pending without the guids in done.
+func remaining(pending []string, done map[string]bool) []string {
+	var out []string
+	for _, g := range pending {
+		if !done[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}

@@ -1,0 +1,148 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/client"
+	"github.com/datacollect/datacollect/httpsync"
+	"github.com/datacollect/datacollect/internal/pgtest"
+	"github.com/datacollect/datacollect/server"
+	"github.com/datacollect/datacollect/server/sqlstore"
+	"github.com/datacollect/datacollect/store"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var ctx = context.Background()
+
+// clock is a settable clock shared by the server and clients of a test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(time.Millisecond)
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a real server over a real database, served by httptest.
+type env struct {
+	t      *testing.T
+	store  dc.ServerStore
+	server *server.Server
+	http   *httptest.Server
+	clock  *clock
+	n      atomic.Int64
+}
+
+// backends runs fn once per server store.
+func backends(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			var dsn string
+			if kind == "sqlite" {
+				dsn = filepath.Join(t.TempDir(), "server.db")
+			} else {
+				dsn = pgtest.DSN(t)
+			}
+			fn(t, newEnv(t, dsn))
+		})
+	}
+}
+
+func newEnv(t *testing.T, dsn string) *env {
+	s, err := sqlstore.Open(ctx, dsn)
+	require.NoError(t, err)
+	e := &env{t: t, store: s, clock: &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
+	e.server = server.New(s, server.Config{MaxBodyBytes: 1 << 20, TokenTTL: time.Hour}, server.Options{Now: e.clock.Now})
+	e.http = httptest.NewServer(e.server.Handler())
+	t.Cleanup(func() {
+		e.http.Close()
+		_ = s.Close()
+	})
+	return e
+}
+
+// user creates a sync user of app and returns its email and password.
+func (e *env) user(app string) (string, string) {
+	email := fmt.Sprintf("worker%d@%s.example", e.n.Add(1), app)
+	_, err := server.CreateUser(ctx, e.store, app, email, "correct horse", dc.RoleSync, e.clock.Now())
+	require.NoError(e.t, err)
+	return email, "correct horse"
+}
+
+// device is a client with its own in-memory store and a logged-in
+// transport.
+type device struct {
+	*client.Client
+	tr *httpsync.Client
+}
+
+func (e *env) device(app string) *device {
+	email, pw := e.user(app)
+	tr := &httpsync.Client{BaseURL: e.http.URL, AppID: app, ClientID: fmt.Sprintf("dev-%d", e.n.Add(1)), Gzip: true}
+	login, err := tr.Login(ctx, email, pw)
+	require.NoError(e.t, err)
+	c := client.New(store.NewMemory(), client.Options{UserID: login.UserID, Now: e.clock.Now})
+	return &device{Client: c, tr: tr}
+}
+
+func (d *device) sync(t *testing.T) client.SyncResult {
+	t.Helper()
+	res, err := d.Sync(ctx, d.tr, client.SyncOptions{})
+	require.NoError(t, err)
+	return res
+}
+
+func (d *device) submit(t *testing.T, f client.Form) *dc.Event {
+	t.Helper()
+	ev, err := d.SubmitForm(ctx, f)
+	require.NoError(t, err)
+	return ev
+}
+
+// entities returns the device's current entities by guid.
+func (d *device) entities(t *testing.T) map[string]*dc.Entity {
+	t.Helper()
+	recs, err := d.Store().ListEntities(ctx, dc.EntityQuery{})
+	require.NoError(t, err)
+	out := map[string]*dc.Entity{}
+	for _, r := range recs {
+		out[r.GUID] = r.Current
+	}
+	return out
+}
+
+// serverEntities returns the server's entities for the guids the device has.
+func (e *env) serverEntities(t *testing.T, app string, guids map[string]*dc.Entity) map[string]*dc.Entity {
+	t.Helper()
+	out := map[string]*dc.Entity{}
+	for g := range guids {
+		se, err := e.store.Entity(ctx, app, g)
+		require.NoError(t, err)
+		if se != nil {
+			out[g] = se
+		}
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/wire"
+)
+
+// Error codes of the HTTP layer (defined in the root package).
+const (
+	EUNAUTHORIZED = dc.EUNAUTHORIZED
+	EFORBIDDEN    = dc.EFORBIDDEN
+	ETOOLARGE     = dc.ETOOLARGE
+	EVERSION      = dc.EVERSION
+	ERATELIMIT    = dc.ERATELIMIT
+)
+
+// statusOf is the one table mapping error codes to HTTP status codes.
+var statusOf = map[string]int{
+	dc.EINVALID:   http.StatusBadRequest,
+	dc.ENOTFOUND:  http.StatusNotFound,
+	dc.EEXISTS:    http.StatusConflict,
+	dc.ECONFLICT:  http.StatusConflict,
+	dc.EQUOTA:     http.StatusInsufficientStorage,
+	dc.ESTORE:     http.StatusServiceUnavailable,
+	dc.ECLOSED:    http.StatusServiceUnavailable,
+	dc.EINTERNAL:  http.StatusInternalServerError,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	EFORBIDDEN:    http.StatusForbidden,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	EVERSION:      http.StatusUpgradeRequired,
+	ERATELIMIT:    http.StatusTooManyRequests,
+	dc.ETIMEOUT:   http.StatusRequestTimeout,
+}
+
+// StatusOf returns the HTTP status for an error code (500 if unknown).
+func StatusOf(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers with the error's status and an ErrorResponse body in
+// the format the client accepts. Internal errors are logged, and their
+// details are not sent.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := dc.ErrorCode(err)
+	msg := dc.ErrorMessage(err)
+	status := StatusOf(code)
+	var de *dc.Error
+	if status >= 500 && !errors.As(err, &de) {
+		msg = "internal error"
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request refused", slog.String("path", r.URL.Path), slog.String("code", code), slog.String("msg", msg))
+	}
+	s.metrics.errors.WithLabelValues(code).Inc()
+	s.write(w, r, status, &dc.ErrorResponse{Code: code, Message: msg})
+}
+
+// write encodes m in the format the request accepts (JSON if it asks for
+// it, else MessagePack), gzip-compressed if the client accepts gzip.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, m wire.Message) {
+	ct := wire.MsgPack
+	if wire.IsJSON(r.Header.Get("Accept")) || (r.Header.Get("Accept") == "" && wire.IsJSON(r.Header.Get("Content-Type"))) {
+		ct = wire.JSON
+	}
+	body, err := wire.Marshal(ct, m)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, r, status, ct, body)
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/core"
+)
+
+// Config tunes a Server. Zero values get defaults.
+type Config struct {
+	// TokenTTL is how long a token is valid (default 1 hour).
+	TokenTTL time.Duration
+	// MaxBodyBytes bounds request bodies after decompression (default 8 MiB).
+	MaxBodyBytes int64
+	// MaxPushEvents bounds the events of one push (default 1000).
+	MaxPushEvents int
+	// MaxPullPage bounds a pull page (default 1000); the default page is 500.
+	MaxPullPage int
+	// WebDir, if set, is served as the web app (index.html, wasm_exec.js, web/).
+	WebDir string
+}
+
+// Server is the DataCollect sync server. It holds no state of its own
+// beyond caches that any process can rebuild: several servers can share one
+// PostgreSQL database.
+type Server struct {
+	store   dc.ServerStore
+	applier *core.Applier
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+}
+
+// Options are a Server's collaborators; nil ones get defaults.
+type Options struct {
+	Applier *core.Applier
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// New returns a Server over store.
+func New(store dc.ServerStore, cfg Config, o Options) *Server {
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = time.Hour
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 8 << 20
+	}
+	if cfg.MaxPushEvents <= 0 {
+		cfg.MaxPushEvents = 1000
+	}
+	if cfg.MaxPullPage <= 0 {
+		cfg.MaxPullPage = 1000
+	}
+	s := &Server{store: store, applier: o.Applier, cfg: cfg, log: o.Logger, now: o.Now, metrics: newMetrics()}
+	if s.applier == nil {
+		s.applier = core.NewApplier()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Handler returns the HTTP handler: the API under /api/v1, /healthz,
+// /metrics, and the web app if configured.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.HandleFunc("POST /api/v1/auth/login", s.handleLogin)
+	mux.HandleFunc("POST /api/v1/auth/renew", s.authenticated(s.handleRenew))
+	mux.HandleFunc("POST /api/v1/sync/push", s.authenticated(s.syncRequest(s.handlePush)))
+	mux.HandleFunc("GET /api/v1/sync/pull", s.authenticated(s.syncRequest(s.handlePull)))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, dc.Errorf(dc.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
+	})
+	if s.cfg.WebDir != "" {
+		mux.Handle("/", AppHandler(s.cfg.WebDir))
+	}
+	return s.instrument(mux)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if _, _, _, err := s.store.Pull(r.Context(), "healthz", 0, 1); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"unavailable"}`)
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"ok"}`)
+}

@@ -1,0 +1,70 @@
+package datacollect
+
+import "context"
+
+// ServerStore is the sync server's durable state: every app's events (the
+// order of record), the entities they build, audit entries, users and the
+// server's signing secret. Implementations: SQLite (embedded, the default)
+// and PostgreSQL (several stateless server processes on one database). Both
+// pass the conformance suite in server/storetest.
+type ServerStore interface {
+	// Push runs fn in ONE write transaction for app and commits it durably
+	// when fn returns nil (nothing is written when fn fails). Push
+	// transactions of one app are serialised, and sequence numbers are
+	// assigned inside them, so a sequence number becomes visible to Pull only
+	// after every smaller one of the app: a puller can never skip a write
+	// that commits late.
+	Push(ctx context.Context, app string, fn func(tx PushTx) error) error
+	// Pull returns up to limit events of app with Seq > since, in Seq order,
+	// the audit entries of those events, and whether more events follow.
+	Pull(ctx context.Context, app string, since int64, limit int) (events []*Event, audit []*AuditEntry, hasMore bool, err error)
+	// CountAfter returns how many events of app have Seq > since.
+	CountAfter(ctx context.Context, app string, since int64) (int, error)
+	// Entity returns an entity of app as the server holds it, or nil.
+	Entity(ctx context.Context, app, guid string) (*Entity, error)
+
+	// CreateUser adds a user; EEXISTS if the app already has the email.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByEmail returns the app's user with that email, or ENOTFOUND.
+	UserByEmail(ctx context.Context, app, email string) (*User, error)
+
+	// Secret returns the server's signing secret, creating it (from
+	// generate) the first time; every server process on the database gets
+	// the same one.
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// PushTx is the view of one app inside a Push transaction.
+type PushTx interface {
+	// Events returns the stored events with the given guids (with Seq).
+	Events(guids []string) (map[string]*Event, error)
+	// Entities returns the stored entities with the given guids.
+	Entities(guids []string) (map[string]*Entity, error)
+	// Append stores a new event, assigning ev.Seq the app's next sequence
+	// number.
+	Append(ev *Event) error
+	// PutEntity inserts or replaces an entity.
+	PutEntity(e *Entity) error
+	// AppendAudit stores an audit entry of the event with sequence seq.
+	AppendAudit(seq int64, a *AuditEntry) error
+}
+
+// User is a person who may sync an app's data.
+type User struct {
+	ID           string `json:"id"`
+	AppID        string `json:"appId"`
+	Email        string `json:"email"`
+	PasswordHash string `json:"-"`
+	// Role is "sync" (a field worker's device) or "admin".
+	Role      string `json:"role"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// Roles.
+const (
+	RoleSync  = "sync"
+	RoleAdmin = "admin"
+)

@@ -1,0 +1,165 @@
+//go:build js && wasm
+
+package syncjs
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall/js"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/client"
+	"github.com/datacollect/datacollect/wire"
+)
+
+// FetchTransport speaks the sync protocol through the browser's fetch (no
+// net/http in the wasm): MessagePack bodies, requests gzip-compressed with
+// CompressionStream, answers decompressed by the browser.
+type FetchTransport struct {
+	// BaseURL is the server's root ("" means this page's origin).
+	BaseURL string
+	// ClientID identifies the device (X-Client-ID).
+	ClientID string
+
+	mu    sync.Mutex
+	token string
+
+	sent, received atomic.Int64
+}
+
+var _ client.Transport = (*FetchTransport)(nil)
+
+// SetToken sets the bearer token.
+func (t *FetchTransport) SetToken(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.token = tok
+}
+
+func (t *FetchTransport) bearer() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token
+}
+
+// Bytes implements client.ByteCounter.
+func (t *FetchTransport) Bytes() (int64, int64) { return t.sent.Load(), t.received.Load() }
+
+// Login exchanges credentials for a token.
+func (t *FetchTransport) Login(ctx context.Context, app, email, password string) (*dc.LoginResponse, error) {
+	var resp dc.LoginResponse
+	if err := t.do(ctx, "POST", "/api/v1/auth/login", &dc.LoginRequest{AppID: app, Email: email, Password: password}, &resp, false); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Renew exchanges a still valid token for a fresh one.
+func (t *FetchTransport) Renew(ctx context.Context) (*dc.LoginResponse, error) {
+	var resp dc.LoginResponse
+	if err := t.do(ctx, "POST", "/api/v1/auth/renew", nil, &resp, true); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Push implements client.Transport.
+func (t *FetchTransport) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
+	var resp dc.PushResponse
+	if err := t.do(ctx, "POST", "/api/v1/sync/push", req, &resp, true); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Pull implements client.Transport.
+func (t *FetchTransport) Pull(ctx context.Context, since int64, limit int) (*dc.PullResponse, error) {
+	var resp dc.PullResponse
+	q := url.Values{"since": {strconv.FormatInt(since, 10)}, "limit": {strconv.Itoa(limit)}}
+	if err := t.do(ctx, "GET", "/api/v1/sync/pull?"+q.Encode(), nil, &resp, true); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// gzipThreshold is the body size from which requests are compressed.
+const gzipThreshold = 1024
+
+func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
+	headers := jsObject.New()
+	headers.Set("Accept", wire.MsgPack)
+	headers.Set("X-Sync-Version", dc.ProtocolVersion)
+	if t.ClientID != "" {
+		headers.Set("X-Client-ID", t.ClientID)
+	}
+	if auth {
+		headers.Set("Authorization", "Bearer "+t.bearer())
+	}
+	init := jsObject.New()
+	init.Set("method", method)
+	init.Set("headers", headers)
+	init.Set("cache", "no-store")
+	if in != nil {
+		b, err := wire.Marshal(wire.MsgPack, in)
+		if err != nil {
+			return err
+		}
+		body := bytesToJS(b)
+		if len(b) >= gzipThreshold && js.Global().Get("CompressionStream").Truthy() {
+			if z, err := gzipJS(ctx, body); err == nil {
+				body = z
+				headers.Set("Content-Encoding", "gzip")
+			}
+		}
+		headers.Set("Content-Type", wire.MsgPack)
+		init.Set("body", body)
+		t.sent.Add(int64(body.Get("byteLength").Int()))
+	}
+	resp, err := await(ctx, js.Global().Call("fetch", strings.TrimRight(t.BaseURL, "/")+path, init))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return dc.Errorf(dc.ENETWORK, "%s %s: %v", method, path, err)
+	}
+	buf, err := await(ctx, resp.Call("arrayBuffer"))
+	if err != nil {
+		return dc.Errorf(dc.ENETWORK, "%s %s: reading the answer: %v", method, path, err)
+	}
+	raw := bytesFromJS(buf)
+	wireLen := int64(len(raw))
+	if cl := resp.Get("headers").Call("get", "Content-Length"); cl.Type() == js.TypeString {
+		if n, err := strconv.ParseInt(cl.String(), 10, 64); err == nil {
+			wireLen = n
+		}
+	}
+	t.received.Add(wireLen)
+	ct := ""
+	if v := resp.Get("headers").Call("get", "Content-Type"); v.Type() == js.TypeString {
+		ct = v.String()
+	}
+	status := resp.Get("status").Int()
+	if status/100 != 2 {
+		var e dc.ErrorResponse
+		if err := wire.Unmarshal(ct, raw, &e); err != nil || e.Code == "" {
+			return &dc.Error{Code: wire.CodeOfStatus(status), Message: "HTTP " + strconv.Itoa(status)}
+		}
+		return &dc.Error{Code: e.Code, Message: e.Message}
+	}
+	return wire.Unmarshal(ct, raw, out)
+}
+
+// gzipJS compresses a Uint8Array with the browser's CompressionStream.
+func gzipJS(ctx context.Context, data js.Value) (js.Value, error) {
+	blob := js.Global().Get("Blob").New([]any{data})
+	stream := blob.Call("stream").Call("pipeThrough", js.Global().Get("CompressionStream").New("gzip"))
+	ab, err := await(ctx, js.Global().Get("Response").New(stream).Call("arrayBuffer"))
+	if err != nil {
+		return js.Undefined(), err
+	}
+	return js.Global().Get("Uint8Array").New(ab), nil
+}

@@ -5,7 +5,6 @@ package syncjs
 import (
 	"context"
 	"syscall/js"
-
 )
 
 // await waits for a JS Promise (or ctx) and returns its value, or the
@@ -70,4 +69,3 @@ func bytesFromJS(v js.Value) []byte {
 	js.CopyBytesToGo(b, v)
 	return b
 }
-

@@ -29,7 +29,7 @@ server:
 	$(GO) build -o bin/datacollect-server ./cmd/datacollect-server
 
 run: build
-	./bin/datacollect-server serve -addr $(ADDR) -web .
+	./bin/datacollect-server serve -addr $(ADDR) -web . -demo
 
 # deps installs what the tests need on a fresh Debian machine with Go and Node.
 deps:

@@ -13,7 +13,7 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // to {url, stop}.
 export async function startServer(extraArgs = []) {
   const bin = path.join(root, 'bin', 'datacollect-server');
-  const proc = spawn(bin, ['serve', '-addr', '127.0.0.1:0', '-web', root, ...extraArgs], {
+  const proc = spawn(bin, ['serve', '-addr', '127.0.0.1:0', '-web', root, '-demo', ...extraArgs], {
     cwd: mkdtempSync(path.join(tmpdir(), 'dc-e2e-')),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

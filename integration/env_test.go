@@ -1,3 +1,5 @@
+//go:build !js
+
 package integration
 
 import (
@@ -71,25 +73,36 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func newEnv(t *testing.T, dsn string) *env {
+	e := newBenchEnv(t, dsn)
+	e.t = t
+	return e
+}
+
+// newBenchEnv is newEnv for tests and benchmarks; the server's clock is
+// settable, and its body limit 1 MiB.
+func newBenchEnv(tb testing.TB, dsn string) *env {
 	s, err := sqlstore.Open(ctx, dsn)
-	require.NoError(t, err)
-	e := &env{t: t, store: s, clock: &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
+	require.NoError(tb, err)
+	e := &env{store: s, clock: &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
 	e.server = server.New(s, server.Config{MaxBodyBytes: 1 << 20, TokenTTL: time.Hour}, server.Options{Now: e.clock.Now})
 	e.http = httptest.NewServer(e.server.Handler())
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		e.http.Close()
 		_ = s.Close()
 	})
 	return e
 }
 
-// user creates a sync user of app and returns its email and password.
-func (e *env) user(app string) (string, string) {
+// userB creates a user for a benchmark.
+func (e *env) userB(tb testing.TB, app string) (string, string) {
 	email := fmt.Sprintf("worker%d@%s.example", e.n.Add(1), app)
 	_, err := server.CreateUser(ctx, e.store, app, email, "correct horse", dc.RoleSync, e.clock.Now())
-	require.NoError(e.t, err)
+	require.NoError(tb, err)
 	return email, "correct horse"
 }
+
+// user creates a sync user of app and returns its email and password.
+func (e *env) user(app string) (string, string) { return e.userB(e.t, app) }
 
 // device is a client with its own in-memory store and a logged-in
 // transport.

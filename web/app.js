@@ -34,6 +34,29 @@
     dc.addEventListener('change', () => render(dc));
     await render(dc);
 
+    const showSession = async () => {
+      const s = await dc.session();
+      $('#session').textContent = s ? 'Logged in as ' + s.email + ' until ' + new Date(s.expiresAt).toLocaleString() : 'Not logged in';
+    };
+    await showSession();
+    $('#login-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(ev.target);
+      try {
+        await dc.login(String(f.get('email')), String(f.get('password')));
+        ev.target.reset();
+        await showSession();
+      } catch (err) { status('Login failed: ' + err.code + ': ' + err.message); }
+    });
+    $('#sync-button').addEventListener('click', async () => {
+      $('#sync-result').textContent = 'Syncing…';
+      try {
+        const r = await dc.sync();
+        $('#sync-result').textContent = `Pushed ${r.pushed}, pulled ${r.pulled}, failed ${r.failed} in ${r.durationMs} ms`;
+      } catch (err) { $('#sync-result').textContent = 'Sync failed: ' + err.code + ': ' + err.message; }
+    });
+    dc.addEventListener('progress', (e) => { $('#sync-result').textContent = `${e.detail.phase}: ${e.detail.done}/${e.detail.total}`; });
+
     $('#individual-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const f = new FormData(ev.target);

@@ -13,6 +13,13 @@ export type ErrorCode =
   | 'EQUOTA'    // the browser's storage quota is exhausted; nothing was written
   | 'ESTORE'    // IndexedDB failed; nothing was written
   | 'ECLOSED'   // init() was not called, or close() was
+  | 'EUNAUTHORIZED' // not logged in, the session expired, or wrong credentials
+  | 'EFORBIDDEN'    // the user's role may not do this
+  | 'ENETWORK'      // the server could not be reached (offline), or its answer was lost
+  | 'ETIMEOUT'      // the server or the network took too long
+  | 'ETOOLARGE'     // a request exceeded the server's limits
+  | 'EVERSION'      // the server speaks another major protocol version: update the app
+  | 'ERATELIMIT'    // too many attempts; retry later
   | 'ELOAD'     // the wasm module failed to load (ready rejects)
   | 'EINTERNAL';// a bug: please report it
 
@@ -105,13 +112,40 @@ export interface InitOptions {
   dbName?: string;
   /** Recorded on events until login (default "local"). */
   userId?: string;
+  /** The sync server's root URL; default: this page's origin. */
+  serverUrl?: string;
+  /** Events per push request (default 100). */
+  batchSize?: number;
+  /** Events per pull page (default 500). */
+  pageSize?: number;
+  /** Push requests in flight (default 5); events of one entity are never reordered. */
+  concurrency?: number;
+}
+
+/** The logged-in user (the token itself is never exposed). */
+export interface Session { userId: string; email: string; role: 'sync' | 'admin'; expiresAt: string; }
+
+export interface SyncResult {
+  pushed: number;
+  pulled: number;
+  /** Events the server rejected (they stay, marked with `failure`). */
+  failed: number;
+  /** Pushed events based on a version another device changed meanwhile. */
+  conflicts: number;
+  durationMs: number;
+  /** Bytes on the wire (after compression). */
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 export interface ChangeDetail { entities: Entity[]; }
+export interface ProgressDetail { phase: 'push' | 'pull'; done: number; total: number; }
 
 export interface DataCollectEventMap {
-  /** Entities changed (after every commit that changed some). */
+  /** Entities changed (after every commit that changed some, including pulls). */
   change: CustomEvent<ChangeDetail>;
+  /** A sync phase advanced (after each push batch and pull page). */
+  progress: CustomEvent<ProgressDetail>;
 }
 
 export interface DataCollect {
@@ -129,6 +163,18 @@ export interface DataCollect {
   listEntities(options?: { type?: EntityType; externalId?: string; includeDeleted?: boolean; limit?: number }): Promise<Entity[]>;
   /** Events in the order they were recorded on this device. */
   listEvents(options?: { entityGuid?: string; syncLevel?: SyncLevel; limit?: number }): Promise<Event[]>;
+  /** Logs in to the server of init's serverUrl; the session is kept across reloads. */
+  login(email: string, password: string): Promise<Session>;
+  /** Forgets the session (local data stays). */
+  logout(): Promise<void>;
+  /** The current session, or null. */
+  session(): Promise<Session | null>;
+  /** Pushes the LOCAL events, then pulls everyone else's. A call while a sync runs joins it. */
+  sync(): Promise<SyncResult>;
+  /** Pushes only. */
+  push(): Promise<SyncResult>;
+  /** Pulls only. */
+  pull(): Promise<SyncResult>;
   /** Newest first. */
   auditLog(options?: { entityGuid?: string; limit?: number }): Promise<AuditEntry[]>;
   addEventListener<K extends keyof DataCollectEventMap>(type: K, listener: (ev: DataCollectEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command datacollect-server serves the DataCollect web app and its API.
 //
 //	datacollect-server serve [-addr 127.0.0.1:8080] [-web DIR]

@@ -1,3 +1,5 @@
+//go:build !js
+
 package main
 
 import (
@@ -13,7 +15,9 @@ import (
 	"path/filepath"
 	"time"
 
+	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/server"
+	"github.com/datacollect/datacollect/server/sqlstore"
 )
 
 // Main is the command; Run parses args and runs one subcommand until ctx
@@ -23,10 +27,25 @@ type Main struct {
 	Ready          chan<- string
 }
 
+// DefaultDB is the embedded SQLite database used when -db is not given.
+const DefaultDB = "data/datacollect.db"
+
+// The demo account that serve -demo creates on first run.
+const (
+	demoApp      = "demo"
+	demoEmail    = "demo@example.org"
+	demoPassword = "demo-password"
+)
+
 const usage = `usage: datacollect-server <command> [flags]
 
 commands:
-  serve    serve the web app (and the sync API) over HTTP
+  serve      serve the web app and the sync API over HTTP
+             [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo]
+  user add   create a user of an app
+             -app APP -email E -password P [-role sync|admin] [-db DSN]
+
+DSN: a SQLite file path (default ` + DefaultDB + `) or postgres://user:pass@host/db
 `
 
 // Run runs the command named by args[0].
@@ -38,6 +57,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return m.serve(ctx, args[1:])
+	case "user":
+		if len(args) < 2 || args[1] != "add" {
+			fmt.Fprint(m.Stderr, usage)
+			return errors.New("usage: datacollect-server user add -app APP -email E -password P")
+		}
+		return m.userAdd(ctx, args[2:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -47,11 +72,49 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 }
 
-func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func (m *Main) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
+	return fs
+}
+
+func openStore(ctx context.Context, dsn string) (dc.ServerStore, error) {
+	s, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return s, nil
+}
+
+func (m *Main) userAdd(ctx context.Context, args []string) error {
+	fs := m.flags("user add")
+	db := fs.String("db", DefaultDB, "database: SQLite file or postgres:// URL")
+	app := fs.String("app", "", "app (tenant) id")
+	email := fs.String("email", "", "email address")
+	password := fs.String("password", "", "password (at least 8 characters)")
+	role := fs.String("role", dc.RoleSync, "role: sync or admin")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	u, err := server.CreateUser(ctx, s, *app, *email, *password, *role, time.Now())
+	if err != nil {
+		return fmt.Errorf("user add: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "created %s user %s of app %s\n", u.Role, u.Email, u.AppID)
+	return nil
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := fs.String("db", DefaultDB, "database: SQLite file or postgres:// URL")
 	web := fs.String("web", ".", "directory holding index.html, wasm_exec.js and web/")
+	demo := fs.Bool("demo", false, "create the demo user on first run and print its login")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,32 +122,50 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: -web %s has no index.html (run from the repository root or pass -web)", *web)
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	mux.Handle("/", server.AppHandler(*web))
+	s, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *demo {
+		if err := m.ensureDemoUser(ctx, s); err != nil {
+			return err
+		}
+	}
+	srv := server.New(s, server.Config{WebDir: *web}, server.Options{Logger: log})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String() + "/"
-	log.Info("serving DataCollect", "url", url, "web", *web)
+	log.Info("serving DataCollect", "url", url, "db", *db, "web", *web)
 	fmt.Fprintf(m.Stdout, "DataCollect is running at %s\n", url)
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return srv.Shutdown(shutdown)
+		return hs.Shutdown(shutdown)
 	}
+}
+
+func (m *Main) ensureDemoUser(ctx context.Context, s dc.ServerStore) error {
+	_, err := server.CreateUser(ctx, s, demoApp, demoEmail, demoPassword, dc.RoleSync, time.Now())
+	switch dc.ErrorCode(err) {
+	case "":
+		fmt.Fprintln(m.Stdout, "Created the demo user.")
+	case dc.EEXISTS:
+	default:
+		return fmt.Errorf("demo user: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "Demo login: app %q, email %s, password %s\n", demoApp, demoEmail, demoPassword)
+	return nil
 }

@@ -242,9 +242,20 @@ func testUpdatedEvents(t *testing.T, s dc.Store) {
 	require.Len(t, synced, 1)
 	assert.Equal(t, int64(42), synced[0].Seq)
 	assert.Equal(t, got["e1"].LSeq, synced[0].LSeq, "an update keeps the insertion order")
-	// Updating an unknown event fails and writes nothing.
-	err = s.Commit(ctx, &dc.Batch{UpdatedEvents: []*dc.Event{Event("nope", "p1", dc.Synced, map[string]any{"a": "1"})}})
-	assert.Error(t, err)
+	// Updating an unknown event fails with ENOTFOUND and writes nothing,
+	// not even the update of a known event in the same batch.
+	known := synced[0].Clone()
+	known.Seq = 43
+	err = s.Commit(ctx, &dc.Batch{UpdatedEvents: []*dc.Event{known,
+		Event("nope", "p1", dc.Synced, map[string]any{"a": "1"})}})
+	assert.Equal(t, dc.ENOTFOUND, dc.ErrorCode(err), "%v", err)
+	evs, err := s.Events(ctx, []string{"e1", "nope"})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, synced[0], evs["e1"], "the known event is unchanged")
+	n, err := s.CountEvents(ctx, dc.EventQuery{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
 }
 
 func testConfirmedBySeq(t *testing.T, s dc.Store) {

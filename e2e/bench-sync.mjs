@@ -1,0 +1,76 @@
+// Benchmark: full sync of N events (default 10,000) device A → server → device B,
+// in one headless Chromium, through the real server on SQLite. Also bytes on
+// the wire per event: ours (MessagePack + gzip) against the same events as
+// JSON, plain (what the reference implementation sends) and gzip-compressed.
+// Usage: node bench-sync.mjs [N]   (after `make build`)
+import { startServer, launch, openApp } from './helpers.mjs';
+
+const N = Number(process.argv[2] || 10000);
+const server = await startServer();
+const browser = await launch();
+const login = { email: 'demo@example.org', password: 'demo-password' };
+try {
+  const open = async (name) => {
+    const page = await openApp(await browser.newContext(), server.url);
+    await page.evaluate(async ({ name, login }) => {
+      await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now() });
+      await window.datacollect.login(login.email, login.password);
+    }, { name, login });
+    return page;
+  };
+  const a = await open('a');
+  const b = await open('b');
+  await a.evaluate(async (N) => {
+    const dc = window.datacollect;
+    for (let done = 0; done < N; done += 1000) {
+      const forms = [];
+      for (let i = done; i < Math.min(N, done + 1000); i++) {
+        forms.push({ type: 'create-individual', data: { givenName: 'Given' + i, familyName: 'Family' + (i % 97),
+          birthdate: '1990-01-01', gender: i % 2 ? 'Female' : 'Male', nationalId: 'ID' + i, phone: '+2547' + String(i).padStart(8, '0') } });
+      }
+      await dc.submitForms(forms);
+    }
+  }, N);
+  const ra = await a.evaluate(async () => {
+    const t = performance.now();
+    const r = await window.datacollect.sync();
+    return { ...r, ms: performance.now() - t };
+  });
+  const rb = await b.evaluate(async () => {
+    const t = performance.now();
+    const r = await window.datacollect.sync();
+    return { ...r, ms: performance.now() - t };
+  });
+  const json = await a.evaluate(async () => {
+    const evs = await window.datacollect.listEvents();
+    const gz = async (s) => (await new Response(new Blob([s]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()).byteLength;
+    let plain = 0, zipped = 0;
+    for (let i = 0; i < evs.length; i += 100) {
+      const s = JSON.stringify({ events: evs.slice(i, i + 100) });
+      plain += s.length;
+      zipped += await gz(s);
+    }
+    return { plain, zipped, n: evs.length };
+  });
+  const entitiesEqual = await (async () => {
+    const snap = (p) => p.evaluate(async () => JSON.stringify((await window.datacollect.listEntities()).map((e) => [e.guid, e.version, e.data])));
+    return (await snap(a)) === (await snap(b));
+  })();
+  const rate = (n, ms) => Math.round(n / ms * 1000).toLocaleString('en-US');
+  console.log(`Full sync of ${N.toLocaleString('en-US')} events, device A → server (SQLite) → device B, headless Chromium\n`);
+  console.log('| step | time | events/s |');
+  console.log('|---|---|---|');
+  console.log(`| A: push ${ra.pushed} + pull its own back (confirm) | ${(ra.ms / 1000).toFixed(2)} s | ${rate(ra.pushed, ra.ms)} |`);
+  console.log(`| B: pull ${rb.pulled} | ${(rb.ms / 1000).toFixed(2)} s | ${rate(rb.pulled, rb.ms)} |`);
+  console.log(`| A → server → B, end to end | ${((ra.ms + rb.ms) / 1000).toFixed(2)} s | ${rate(N, ra.ms + rb.ms)} |`);
+  console.log(`\nB's entities equal A's: ${entitiesEqual}\n`);
+  console.log('Bytes on the wire per event (push body; pull answer)\n');
+  console.log('| encoding | push bytes/event | pull bytes/event |');
+  console.log('|---|---|---|');
+  console.log(`| DataCollect MessagePack + gzip | ${(ra.bytesSent / N).toFixed(1)} | ${(rb.bytesReceived / N).toFixed(1)} |`);
+  console.log(`| JSON, plain (as the reference sends) | ${(json.plain / json.n).toFixed(1)} | - |`);
+  console.log(`| JSON + gzip | ${(json.zipped / json.n).toFixed(1)} | - |`);
+} finally {
+  await browser.close();
+  await server.stop();
+}

@@ -14,9 +14,12 @@ import (
 // MaxDepth bounds the nesting of Data values.
 const MaxDepth = 16
 
-// NormalizeMap returns a normalised deep copy of m, or an EINVALID error for
+// NormalizeMap returns m normalised (a copy, unless m already was), or an EINVALID error for
 // values that are not JSON-like (or nested deeper than MaxDepth).
 func NormalizeMap(m map[string]any) (map[string]any, error) {
+	if normalized(m, 0) {
+		return m, nil // already normal: no copy (callers treat data as immutable)
+	}
 	v, err := normalize(m, 0)
 	if err != nil {
 		return nil, err
@@ -144,4 +147,39 @@ func SortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// normalized reports whether v holds only normal JSON-like values.
+func normalized(v any, depth int) bool {
+	if depth > MaxDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, bool, string:
+		return true
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case map[string]any:
+		if x == nil {
+			return false
+		}
+		for _, e := range x {
+			if !normalized(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if x == nil {
+			return false
+		}
+		for _, e := range x {
+			if !normalized(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	default:
+		return false
+	}
 }

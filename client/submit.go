@@ -184,7 +184,8 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	w := core.NewWorking(ents)
 	b := &dc.Batch{NewEvents: make([]*dc.Event, 0, len(todo))}
 	for _, ev := range todo {
-		ev = ev.Clone()
+		cp := *ev // events are immutable once prepared: a shallow copy suffices
+		ev = &cp
 		cur, err := w.Get(ev.EntityGUID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("submit: %w", err)

@@ -163,6 +163,14 @@ func Diff(before, after *dc.Entity) []dc.FieldChange {
 	if before != nil {
 		bd = before.Data
 	}
+	if len(bd) == 0 {
+		// A creation: every field is new.
+		out = make([]dc.FieldChange, 0, len(after.Data)+1)
+		for _, k := range dc.SortedKeys(after.Data) {
+			out = append(out, dc.FieldChange{Field: k, New: after.Data[k]})
+		}
+		return appendStructural(out, before, after)
+	}
 	keys := map[string]bool{}
 	for k := range bd {
 		keys[k] = true
@@ -176,6 +184,12 @@ func Diff(before, after *dc.Entity) []dc.FieldChange {
 			out = append(out, dc.FieldChange{Field: k, Old: o, New: n})
 		}
 	}
+	return appendStructural(out, before, after)
+}
+
+// appendStructural adds the member list and tombstone changes, keeping out
+// sorted by field.
+func appendStructural(out []dc.FieldChange, before, after *dc.Entity) []dc.FieldChange {
 	var bm []string
 	bdel := false
 	if before != nil {

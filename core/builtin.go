@@ -35,14 +35,16 @@ func (a *Applier) Creates(typ string) bool { return a.types[typ].Creates }
 // prepareMembers gives every new member (at any depth) a guid, so that every
 // replica creates the same entities.
 func prepareMembers(ev *dc.Event, newGUID func() string) error {
-	raw, ok := ev.Data["members"]
+	_, ok := ev.Data["members"]
 	if !ok {
 		if ev.Type == AddMember {
 			return invalid(ev, "data.members is required")
 		}
 		return nil
 	}
-	return prepareList(ev, raw, newGUID, 0)
+	// Guids are written into the members: work on a copy of the caller's data.
+	ev.Data = dc.CloneMap(ev.Data)
+	return prepareList(ev, ev.Data["members"], newGUID, 0)
 }
 
 func prepareList(ev *dc.Event, raw any, newGUID func() string, depth int) error {

@@ -70,14 +70,15 @@ func (w *Working) load(guid string) (*dc.Entity, error) {
 	return e, nil
 }
 
-// Put sets the entity's new state in the overlay.
+// Put sets the entity's new state in the overlay. It takes ownership of e:
+// the caller must not modify e afterwards (Get returns copies to modify).
 func (w *Working) Put(e *dc.Entity) error {
 	prev, err := w.load(e.GUID)
 	if err != nil {
 		return err
 	}
 	w.journal = append(w.journal, undo{guid: e.GUID, prev: prev, changed: w.changed[e.GUID]})
-	w.cur[e.GUID] = e.Clone()
+	w.cur[e.GUID] = e
 	if !w.changed[e.GUID] {
 		w.changed[e.GUID] = true
 		w.touched = append(w.touched, e.GUID)

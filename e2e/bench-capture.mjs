@@ -8,7 +8,7 @@ import { startServer, launch, openApp } from './helpers.mjs';
 const server = await startServer();
 const browser = await launch();
 try {
-  const page = await openApp(await browser.newContext(), server.url);
+  const page = await openApp(await browser.newContext(), server.url, { bare: true });
   const rows = await page.evaluate(async () => {
     const dc = window.datacollect;
     const form = (i) => ({

@@ -11,7 +11,7 @@ const browser = await launch();
 const login = { email: 'demo@example.org', password: 'demo-password' };
 try {
   const open = async (name) => {
-    const page = await openApp(await browser.newContext(), server.url);
+    const page = await openApp(await browser.newContext(), server.url, { bare: true });
     await page.evaluate(async ({ name, login }) => {
       await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now() });
       await window.datacollect.login(login.email, login.password);

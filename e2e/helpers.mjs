@@ -51,10 +51,22 @@ export function launch() {
 }
 
 // openApp opens the app in a new page of ctx and waits for datacollect.ready.
-export async function openApp(ctx, url) {
+// With bare set, the page holds only the loader, not the demo app (whose
+// change listener would re-render on every write): for API tests and
+// benchmarks.
+export async function openApp(ctx, url, { bare = false } = {}) {
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  if (bare) {
+    const bareURL = new URL('bare.html', url).href;
+    await page.route(bareURL, (route) => route.fulfill({
+      contentType: 'text/html',
+      body: '<!doctype html><meta charset="utf-8"><title>bare</title>' +
+        '<script src="wasm_exec.js"></script><script src="web/datacollect.js"></script>',
+    }));
+    url = bareURL;
+  }
   await page.goto(url);
   await page.evaluate(() => window.datacollect.ready);
   page.errors = errors;

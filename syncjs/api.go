@@ -157,10 +157,11 @@ func (a *API) close([]js.Value) func() (any, error) {
 }
 
 func (a *API) submitForm(args []js.Value) func() (any, error) {
-	var f client.Form
-	if err := fromJS(arg(args, 0), &f, "form"); err != nil {
+	fs, err := formsFromJS(arg(args, 0), true)
+	if err != nil {
 		return failed(err)
 	}
+	f := fs[0]
 	return func() (any, error) {
 		c, err := a.current()
 		if err != nil {
@@ -175,8 +176,8 @@ func (a *API) submitForm(args []js.Value) func() (any, error) {
 }
 
 func (a *API) submitForms(args []js.Value) func() (any, error) {
-	var fs []client.Form
-	if err := fromJS(arg(args, 0), &fs, "forms"); err != nil {
+	fs, err := formsFromJS(arg(args, 0), false)
+	if err != nil {
 		return failed(err)
 	}
 	return func() (any, error) {

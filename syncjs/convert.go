@@ -7,6 +7,7 @@ import (
 	"syscall/js"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/client"
 )
 
 // fromJS decodes a plain JS value (object, array, ...) into the Go value
@@ -25,6 +26,23 @@ func fromJS(v js.Value, out any, what string) error {
 		return dc.Errorf(dc.EINVALID, "%s is malformed: %v", what, err)
 	}
 	return nil
+}
+
+// formsFromJS converts a form (single) or an array of forms through one
+// JSON.stringify call and the fast parser.
+func formsFromJS(v js.Value, single bool) ([]client.Form, error) {
+	what := "forms"
+	if single {
+		what = "form"
+	}
+	if v.IsUndefined() || v.IsNull() {
+		return nil, dc.Errorf(dc.EINVALID, "%s is required", what)
+	}
+	var s js.Value
+	if err := catch(func() { s = jsJSON.Call("stringify", v) }); err != nil {
+		return nil, dc.Errorf(dc.EINVALID, "%s cannot be serialised: %v", what, err)
+	}
+	return formsFromJSON([]byte(s.String()), single)
 }
 
 // optionalFromJS is fromJS for optional arguments: undefined and null leave

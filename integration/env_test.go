@@ -93,6 +93,14 @@ func newBenchEnv(tb testing.TB, dsn string) *env {
 	return e
 }
 
+// newServerOver replaces e's server with one over s (a wrapped store), on
+// the same HTTP address.
+func newServerOver(e *env, s dc.ServerStore) *server.Server {
+	srv := server.New(s, server.Config{MaxBodyBytes: 1 << 20, TokenTTL: time.Hour}, server.Options{Now: e.clock.Now})
+	e.http.Config.Handler = srv.Handler()
+	return srv
+}
+
 // userB creates a user for a benchmark.
 func (e *env) userB(tb testing.TB, app string) (string, string) {
 	email := fmt.Sprintf("worker%d@%s.example", e.n.Add(1), app)

@@ -51,7 +51,7 @@ test('a household with two members survives a reload', async () => {
 
 test('errors reject with a stable code and change nothing', async () => {
   const ctx = await browser.newContext();
-  const page = await openApp(ctx, server.url);
+  const page = await openApp(ctx, server.url, { bare: true }); // no demo app calling init
   const res = await page.evaluate(async () => {
     const dc = window.datacollect;
     const codeOf = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.code : 'not an Error'));

@@ -4,119 +4,44 @@ package idbstore
 
 import (
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/internal/payload"
 )
 
-// A record's payload p is opaque to IndexedDB: a header of two bytes (the
-// format version, then flags telling which maps and slices were nil, which
-// MessagePack cannot tell from empty ones) and the msgp encoding of the
-// value. The fields LSeq, Rev and AuditEntry.ID are not in the payload:
-// they are the records' clear keys.
-const payloadV1 = 1
-
-// Flags of the payload header.
-const (
-	nilData       = 1 << 0 // Event.Data, EntityRecord.Current.Data
-	nilMembers    = 1 << 1 // EntityRecord.Current.MemberIDs
-	nilConfData   = 1 << 2 // EntityRecord.Confirmed.Data
-	nilConfMember = 1 << 3 // EntityRecord.Confirmed.MemberIDs
-)
-
-func entityFlags(e *dc.Entity, data, members byte) byte {
-	var f byte
-	if e != nil {
-		if e.Data == nil {
-			f |= data
-		}
-		if e.MemberIDs == nil {
-			f |= members
-		}
-	}
-	return f
-}
+// A record's payload is opaque to IndexedDB; package payload encodes it.
+// The fields LSeq, Rev and AuditEntry.ID are not in the payload: they are
+// the records' clear keys.
 
 func appendEvent(buf []byte, e *dc.Event) ([]byte, error) {
-	var f byte
-	if e.Data == nil {
-		f |= nilData
-	}
-	return e.MarshalMsg(append(buf, payloadV1, f))
+	return payload.AppendEvent(buf, e)
 }
 
 func appendRecord(buf []byte, r *dc.EntityRecord) ([]byte, error) {
-	f := entityFlags(r.Current, nilData, nilMembers) | entityFlags(r.Confirmed, nilConfData, nilConfMember)
-	return r.MarshalMsg(append(buf, payloadV1, f))
+	return payload.AppendRecord(buf, r)
 }
 
 func appendAudit(buf []byte, a *dc.AuditEntry) ([]byte, error) {
-	return a.MarshalMsg(append(buf, payloadV1, 0))
+	return payload.AppendAudit(buf, a)
 }
 
-func payload(b []byte) (byte, []byte, error) {
-	if len(b) < 2 || b[0] != payloadV1 {
-		return 0, nil, dc.Errorf(dc.ESTORE, "stored record has an unknown format")
+func decodeEvent(b []byte, lseq int64) (e *dc.Event, err error) {
+	if e, err = payload.DecodeEvent(b); e != nil {
+		e.LSeq = lseq
 	}
-	return b[1], b[2:], nil
+	return e, err
 }
 
-func decodeEvent(b []byte, lseq int64) (*dc.Event, error) {
-	f, b, err := payload(b)
-	if err != nil {
-		return nil, err
+func decodeRecord(b []byte, rev int64) (r *dc.EntityRecord, err error) {
+	if r, err = payload.DecodeRecord(b); r != nil {
+		r.Rev = rev
 	}
-	e := new(dc.Event)
-	if _, err := e.UnmarshalMsg(b); err != nil {
-		return nil, dc.Errorf(dc.ESTORE, "stored event is corrupt: %v", err)
-	}
-	if f&nilData != 0 {
-		e.Data = nil
-	}
-	e.LSeq = lseq
-	return e, nil
+	return r, err
 }
 
-func fixEntity(e *dc.Entity, f, data, members byte) {
-	if e == nil {
-		return
+func decodeAudit(b []byte, id int64) (a *dc.AuditEntry, err error) {
+	if a, err = payload.DecodeAudit(b); a != nil {
+		a.ID = id
 	}
-	if f&data != 0 {
-		e.Data = nil
-	}
-	if f&members != 0 {
-		e.MemberIDs = nil
-	} else if e.MemberIDs == nil {
-		e.MemberIDs = []string{}
-	}
-}
-
-func decodeRecord(b []byte, rev int64) (*dc.EntityRecord, error) {
-	f, b, err := payload(b)
-	if err != nil {
-		return nil, err
-	}
-	r := new(dc.EntityRecord)
-	if _, err := r.UnmarshalMsg(b); err != nil {
-		return nil, dc.Errorf(dc.ESTORE, "stored entity is corrupt: %v", err)
-	}
-	fixEntity(r.Current, f, nilData, nilMembers)
-	fixEntity(r.Confirmed, f, nilConfData, nilConfMember)
-	r.Rev = rev
-	return r, nil
-}
-
-func decodeAudit(b []byte, id int64) (*dc.AuditEntry, error) {
-	_, b, err := payload(b)
-	if err != nil {
-		return nil, err
-	}
-	a := new(dc.AuditEntry)
-	if _, err := a.UnmarshalMsg(b); err != nil {
-		return nil, dc.Errorf(dc.ESTORE, "stored audit entry is corrupt: %v", err)
-	}
-	if len(a.Changes) == 0 {
-		a.Changes = nil // as the reference store returns them
-	}
-	a.ID = id
-	return a, nil
+	return a, err
 }
 
 const hexDigits = "0123456789abcdef"

@@ -99,7 +99,7 @@ test('change events and the demo page forms', async () => {
   await page.getByLabel('Household name').fill('Household Otieno');
   await page.getByLabel('Members').fill('Achieng Otieno\nOdhiambo Otieno');
   await page.getByRole('button', { name: 'Save household' }).click();
-  await page.getByText('Household Otieno').waitFor();
+  await page.getByText('Household: Household Otieno').waitFor();
   await page.getByText('Members: Achieng Otieno, Odhiambo Otieno').waitFor();
   await ctx.close();
 });

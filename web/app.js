@@ -14,7 +14,7 @@
         const li = document.createElement('li');
         li.dataset.guid = e.guid;
         const name = e.data.name || [e.data.givenName, e.data.familyName].filter(Boolean).join(' ') || e.guid;
-        li.textContent = (e.type === 'group' ? '🏠 ' : '👤 ') + name;
+        li.textContent = (e.type === 'group' ? 'Household: ' : 'Person: ') + name;
         if (e.type === 'group') {
           const members = e.memberIds.map((id) => byGuid.get(id)).filter(Boolean)
             .map((m) => m.data.name || m.data.givenName || m.guid);

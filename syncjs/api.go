@@ -79,12 +79,8 @@ func (a *API) method(name string, prepare func(args []js.Value) func() (any, err
 
 // current returns the initialised client or ECLOSED.
 func (a *API) current() (*client.Client, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.client == nil {
-		return nil, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId}) first")
-	}
-	return a.client, nil
+	c, _, _, _, err := a.sessionParts()
+	return c, err
 }
 
 func (a *API) init(args []js.Value) func() (any, error) {

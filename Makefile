@@ -55,11 +55,15 @@ test-wasm:
 test-e2e:
 	cd e2e && node --test --test-concurrency=1 *.test.mjs
 
+# bench prints the tables: P1 capture against raw IndexedDB, the 10,000-event
+# sync A → server → B with bytes per event, server ingest with 50 clients on
+# SQLite and PostgreSQL, and the stores' own benchmarks.
 bench: deps build
 	cd e2e && node bench-capture.mjs
 	cd e2e && node bench-sync.mjs 10000
-	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench Ingest -benchtime 200x ./integration/ | grep -E 'Benchmark|^ok'
-	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchtime 20x -exec $(WASMTEST) ./store/idb/ 2>&1 | grep -v 'unknown IPAddressSpace value'
+	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench 'Ingest' -benchtime 200x ./integration/ | grep -E '^Benchmark'
+	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench . -benchtime 200x ./server/sqlstore/ | grep -E '^Benchmark'
+	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'CommitVsRawJS|ListEntities|RawJSGetAll' -benchtime 10x -exec $(WASMTEST) ./store/idb/ 2>&1 | grep -E '^Benchmark'
 
 clean:
 	rm -rf bin web/datacollect.wasm web/datacollect.wasm.gz test-results

@@ -3,7 +3,7 @@ package datacollect
 import (
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 )
 
 // Values in Data maps are JSON-like: nil, bool, float64, string, []any and
@@ -145,7 +145,7 @@ func SortedKeys[V any](m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 

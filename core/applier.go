@@ -6,7 +6,8 @@ package core
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	dc "github.com/datacollect/datacollect"
 )
@@ -201,7 +202,7 @@ func appendStructural(out []dc.FieldChange, before, after *dc.Entity) []dc.Field
 	if bdel != after.Deleted {
 		out = append(out, dc.FieldChange{Field: "deleted", Old: bdel, New: after.Deleted})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	slices.SortStableFunc(out, func(a, b dc.FieldChange) int { return strings.Compare(a.Field, b.Field) })
 	return out
 }
 

@@ -8,10 +8,15 @@ package main
 import (
 	"syscall/js"
 
+	"github.com/google/uuid"
+
 	"github.com/datacollect/datacollect/syncjs"
 )
 
 func main() {
+	// Guids take their randomness from a pool refilled 16 at a time, not one
+	// crypto.getRandomValues call (a JS round trip) each.
+	uuid.EnableRandPool()
 	obj := js.Global().Get("datacollect")
 	if obj.IsUndefined() || obj.IsNull() {
 		obj = js.Global().Get("Object").New()

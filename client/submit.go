@@ -186,7 +186,7 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	for _, ev := range todo {
 		cp := *ev // events are immutable once prepared: a shallow copy suffices
 		ev = &cp
-		cur, err := w.Get(ev.EntityGUID)
+		cur, err := w.Peek(ev.EntityGUID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("submit: %w", err)
 		}

@@ -125,17 +125,17 @@ func (a *Applier) Apply(w *Working, ev *dc.Event) ([]*dc.AuditEntry, error) {
 		w.rollback()
 		return nil, err
 	}
-	guids, prev := w.eventChanges()
-	audit := make([]*dc.AuditEntry, 0, len(guids))
-	for _, g := range guids {
-		e := w.cur[g]
+	changes := w.eventChanges()
+	audit := make([]*dc.AuditEntry, 0, len(changes))
+	for _, ch := range changes {
+		g := ch.guid
+		e := w.slots[g].cur
 		if e == nil {
 			continue
 		}
-		var before *dc.Entity
-		if p := prev[g]; p != nil {
-			before = p
-			e.Version = p.Version + 1
+		before := ch.prev
+		if before != nil {
+			e.Version = before.Version + 1
 		} else {
 			e.Version = 1
 		}
@@ -165,11 +165,13 @@ func Diff(before, after *dc.Entity) []dc.FieldChange {
 		bd = before.Data
 	}
 	if len(bd) == 0 {
-		// A creation: every field is new.
+		// A creation: every field is new (one pass over the map: lookups
+		// are costly in WebAssembly).
 		out = make([]dc.FieldChange, 0, len(after.Data)+1)
-		for _, k := range dc.SortedKeys(after.Data) {
-			out = append(out, dc.FieldChange{Field: k, New: after.Data[k]})
+		for k, v := range after.Data {
+			out = append(out, dc.FieldChange{Field: k, New: v})
 		}
+		slices.SortFunc(out, func(a, b dc.FieldChange) int { return strings.Compare(a.Field, b.Field) })
 		return appendStructural(out, before, after)
 	}
 	keys := map[string]bool{}

@@ -91,14 +91,16 @@ func applyCreateGroup(w *Working, ev *dc.Event) error {
 
 // create adds a new entity, failing with EEXISTS if the guid is taken.
 func create(w *Working, ev *dc.Event, guid string, typ dc.EntityType, data map[string]any) error {
-	old, err := w.Get(guid)
+	old, err := w.Peek(guid)
 	if err != nil {
 		return err
 	}
 	if old != nil {
 		return dc.Errorf(dc.EEXISTS, "%s %s: entity %s already exists", ev.Type, ev.GUID, guid)
 	}
-	return w.Put(&dc.Entity{GUID: guid, Type: typ, Data: dc.CloneMap(data)})
+	// Event data are immutable once prepared, and the overlay never modifies
+	// an entity in place: the new entity may share the event's data map.
+	return w.Put(&dc.Entity{GUID: guid, Type: typ, Data: data})
 }
 
 // live returns an existing, not deleted entity of the given type.

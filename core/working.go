@@ -21,66 +21,79 @@ func (m MapEntities) Entity(guid string) (*dc.Entity, error) { return m[guid], n
 // It records, per entity, the state before the first change, so that the
 // caller can write exactly what changed and audit it. An event whose
 // application fails is rolled back entirely.
+//
+// Entities in the overlay are never modified in place: Get returns copies,
+// Put stores a new value. (Maps are costly in WebAssembly, where Go hashes
+// strings in software, so the overlay keeps one map.)
 type Working struct {
 	base    Entities
-	cur     map[string]*dc.Entity // nil value: known not to exist
-	before  map[string]*dc.Entity // state when first loaded (nil: absent)
-	touched []string              // guids changed, in first-change order
-	changed map[string]bool
-	journal []undo // changes of the event being applied
+	slots   map[string]*slot
+	touched []string // guids changed, in first-change order
+	journal []undo   // changes of the event being applied
+}
+
+type slot struct {
+	cur     *dc.Entity // nil: does not exist
+	before  *dc.Entity // state when first loaded
+	changed bool
 }
 
 type undo struct {
 	guid    string
 	prev    *dc.Entity
-	changed bool // whether guid was already in changed before
+	changed bool // whether guid was already changed before
 }
 
 // NewWorking returns an empty overlay over base.
 func NewWorking(base Entities) *Working {
-	return &Working{
-		base:    base,
-		cur:     map[string]*dc.Entity{},
-		before:  map[string]*dc.Entity{},
-		changed: map[string]bool{},
-	}
+	return &Working{base: base, slots: map[string]*slot{}}
 }
 
 // Get returns a copy of the entity's current state in the overlay, or nil if
 // it does not exist. Mutating the copy changes nothing until Put.
 func (w *Working) Get(guid string) (*dc.Entity, error) {
-	e, err := w.load(guid)
+	e, err := w.Peek(guid)
 	if err != nil {
 		return nil, err
 	}
 	return e.Clone(), nil
 }
 
-func (w *Working) load(guid string) (*dc.Entity, error) {
-	if e, ok := w.cur[guid]; ok {
-		return e, nil
+// Peek returns the entity's current state in the overlay without copying
+// it: the caller must not modify it.
+func (w *Working) Peek(guid string) (*dc.Entity, error) {
+	s, err := w.slot(guid)
+	if err != nil {
+		return nil, err
+	}
+	return s.cur, nil
+}
+
+func (w *Working) slot(guid string) (*slot, error) {
+	if s, ok := w.slots[guid]; ok {
+		return s, nil
 	}
 	e, err := w.base.Entity(guid)
 	if err != nil {
 		return nil, err
 	}
-	e = e.Clone()
-	w.cur[guid] = e
-	w.before[guid] = e.Clone()
-	return e, nil
+	// The base's entity is shared, never modified: Put replaces it.
+	s := &slot{cur: e, before: e}
+	w.slots[guid] = s
+	return s, nil
 }
 
 // Put sets the entity's new state in the overlay. It takes ownership of e:
 // the caller must not modify e afterwards (Get returns copies to modify).
 func (w *Working) Put(e *dc.Entity) error {
-	prev, err := w.load(e.GUID)
+	s, err := w.slot(e.GUID)
 	if err != nil {
 		return err
 	}
-	w.journal = append(w.journal, undo{guid: e.GUID, prev: prev, changed: w.changed[e.GUID]})
-	w.cur[e.GUID] = e
-	if !w.changed[e.GUID] {
-		w.changed[e.GUID] = true
+	w.journal = append(w.journal, undo{guid: e.GUID, prev: s.cur, changed: s.changed})
+	s.cur = e
+	if !s.changed {
+		s.changed = true
 		w.touched = append(w.touched, e.GUID)
 	}
 	return nil
@@ -93,26 +106,40 @@ func (w *Working) begin() { w.journal = w.journal[:0] }
 func (w *Working) rollback() {
 	for i := len(w.journal) - 1; i >= 0; i-- {
 		u := w.journal[i]
-		w.cur[u.guid] = u.prev
-		if !u.changed && w.changed[u.guid] {
-			delete(w.changed, u.guid)
+		s := w.slots[u.guid]
+		s.cur = u.prev
+		if !u.changed && s.changed {
+			s.changed = false
 			w.touched = w.touched[:len(w.touched)-1]
 		}
 	}
 	w.journal = w.journal[:0]
 }
 
-// eventChanges returns the distinct guids Put since begin, in order, with the
-// state each had before this event.
-func (w *Working) eventChanges() (guids []string, prev map[string]*dc.Entity) {
-	prev = map[string]*dc.Entity{}
+// eventChange is an entity the event being applied changed, and its state
+// before the event.
+type eventChange struct {
+	guid string
+	prev *dc.Entity
+}
+
+// eventChanges returns the distinct guids Put since begin, in order, with
+// the state each had before this event.
+func (w *Working) eventChanges() []eventChange {
+	out := make([]eventChange, 0, len(w.journal))
 	for _, u := range w.journal {
-		if _, ok := prev[u.guid]; !ok {
-			prev[u.guid] = u.prev
-			guids = append(guids, u.guid)
+		dup := false
+		for _, c := range out {
+			if c.guid == u.guid {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, eventChange{guid: u.guid, prev: u.prev})
 		}
 	}
-	return guids, prev
+	return out
 }
 
 // Change is an entity's state before the overlay changed it (nil if it did
@@ -126,14 +153,18 @@ type Change struct {
 func (w *Working) Changes() []Change {
 	out := make([]Change, 0, len(w.touched))
 	for _, g := range w.touched {
-		out = append(out, Change{Before: w.before[g], After: w.cur[g]})
+		s := w.slots[g]
+		out = append(out, Change{Before: s.before, After: s.cur})
 	}
 	return out
 }
 
 // Entity implements Entities, so that one overlay can be the base of
 // another (pending events replayed over confirmed state).
-func (w *Working) Entity(guid string) (*dc.Entity, error) { return w.Get(guid) }
+func (w *Working) Entity(guid string) (*dc.Entity, error) { return w.Peek(guid) }
 
 // Touched reports whether the overlay changed guid.
-func (w *Working) Touched(guid string) bool { return w.changed[guid] }
+func (w *Working) Touched(guid string) bool {
+	s, ok := w.slots[guid]
+	return ok && s.changed
+}

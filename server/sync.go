@@ -108,7 +108,7 @@ func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event)
 			ev := in.Clone()
 			ev.UserID, ev.SyncLevel, ev.Seq, ev.Failure, ev.LSeq = user, dc.Synced, 0, nil, 0
 			status := dc.PushAccepted
-			if cur, err := w.Get(ev.EntityGUID); err != nil {
+			if cur, err := w.Peek(ev.EntityGUID); err != nil {
 				return err
 			} else if cur != nil && ev.BaseVersion > 0 && cur.Version != ev.BaseVersion {
 				status = dc.PushConflict

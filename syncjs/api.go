@@ -167,7 +167,7 @@ func (a *API) submitForm(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return toJS(viewEvent(ev))
+		return rawJSON(appendEventJSON(nil, ev)), nil
 	}
 }
 
@@ -185,7 +185,7 @@ func (a *API) submitForms(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return toJS(viewEvents(evs))
+		return rawJSON(appendEventsJSON(nil, evs)), nil
 	}
 }
 
@@ -207,7 +207,7 @@ func (a *API) getEntity(args []js.Value) func() (any, error) {
 		if e == nil {
 			return js.Null(), nil
 		}
-		return toJS(viewEntity(e))
+		return rawJSON(appendEntityJSON(nil, e)), nil
 	}
 }
 
@@ -234,7 +234,7 @@ func (a *API) listEntities(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return toJS(viewEntities(es))
+		return rawJSON(appendEntitiesJSON(nil, es)), nil
 	}
 }
 
@@ -260,7 +260,7 @@ func (a *API) listEvents(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return toJS(viewEvents(evs))
+		return rawJSON(appendEventsJSON(nil, evs)), nil
 	}
 }
 

@@ -71,6 +71,9 @@ func toJS(v any) (js.Value, error) {
 	return jsJSON.Call("parse", string(b)), nil
 }
 
+// rawJSON turns JSON text made in Go into plain JS values (one JSON.parse).
+func rawJSON(b []byte) js.Value { return jsJSON.Call("parse", string(b)) }
+
 // catch runs fn and turns a thrown JS exception into an error.
 func catch(fn func()) (err error) {
 	defer func() {

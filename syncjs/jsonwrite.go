@@ -1,0 +1,196 @@
+package syncjs
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	dc "github.com/datacollect/datacollect"
+)
+
+// The results the API returns most (events and entities, by the thousand)
+// are encoded by hand: encoding/json's reflection is several times slower
+// in WebAssembly. The output is the same JSON as views.go's types give
+// encoding/json (a test checks it).
+
+func appendEventsJSON(b []byte, evs []*dc.Event) []byte {
+	b = append(b, '[')
+	for i, e := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendEventJSON(b, e)
+	}
+	return append(b, ']')
+}
+
+func appendEventJSON(b []byte, e *dc.Event) []byte {
+	b = append(b, `{"guid":`...)
+	b = appendJSONString(b, e.GUID)
+	b = append(b, `,"entityGuid":`...)
+	b = appendJSONString(b, e.EntityGUID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, e.Type)
+	b = append(b, `,"data":`...)
+	b = appendJSONMap(b, e.Data, true)
+	b = append(b, `,"timestamp":`...)
+	b = appendJSONString(b, e.Timestamp)
+	b = append(b, `,"userId":`...)
+	b = appendJSONString(b, e.UserID)
+	b = append(b, `,"syncLevel":`...)
+	b = appendJSONString(b, string(e.SyncLevel))
+	if e.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, e.Seq, 10)
+	}
+	b = append(b, `,"baseVersion":`...)
+	b = strconv.AppendInt(b, e.BaseVersion, 10)
+	if e.Failure != nil {
+		b = append(b, `,"failure":{"code":`...)
+		b = appendJSONString(b, e.Failure.Code)
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, e.Failure.Message)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendEntitiesJSON(b []byte, es []*dc.Entity) []byte {
+	b = append(b, '[')
+	for i, e := range es {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendEntityJSON(b, e)
+	}
+	return append(b, ']')
+}
+
+func appendEntityJSON(b []byte, e *dc.Entity) []byte {
+	b = append(b, `{"guid":`...)
+	b = appendJSONString(b, e.GUID)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, string(e.Type))
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, e.Version, 10)
+	b = append(b, `,"data":`...)
+	b = appendJSONMap(b, e.Data, true)
+	if e.Type == dc.Group {
+		b = append(b, `,"memberIds":[`...)
+		for i, m := range e.MemberIDs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, m)
+		}
+		b = append(b, ']')
+	}
+	if e.ExternalID != "" {
+		b = append(b, `,"externalId":`...)
+		b = appendJSONString(b, e.ExternalID)
+	}
+	b = append(b, `,"lastUpdated":`...)
+	b = appendJSONString(b, e.LastUpdated)
+	b = append(b, `,"syncLevel":`...)
+	b = appendJSONString(b, string(e.SyncLevel))
+	if e.Deleted {
+		b = append(b, `,"deleted":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendJSONMap writes m (nil as {} when emptyObject, else null). Key order
+// does not matter to JSON.parse.
+func appendJSONMap(b []byte, m map[string]any, emptyObject bool) []byte {
+	if m == nil && !emptyObject {
+		return append(b, "null"...)
+	}
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONValue(b, v)
+	}
+	return append(b, '}')
+}
+
+func appendJSONValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case string:
+		return appendJSONString(b, x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return append(b, "null"...)
+		}
+		return strconv.AppendFloat(b, x, 'g', -1, 64)
+	case map[string]any:
+		return appendJSONMap(b, x, false)
+	case []any:
+		if x == nil {
+			return append(b, "null"...)
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, e)
+		}
+		return append(b, ']')
+	default:
+		// Data is normalised; anything else is written as a string.
+		return appendJSONString(b, "unsupported value")
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

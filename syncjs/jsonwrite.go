@@ -3,9 +3,9 @@ package syncjs
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // The results the API returns most (events and entities, by the thousand)
@@ -26,19 +26,19 @@ func appendEventsJSON(b []byte, evs []*dc.Event) []byte {
 
 func appendEventJSON(b []byte, e *dc.Event) []byte {
 	b = append(b, `{"guid":`...)
-	b = appendJSONString(b, e.GUID)
+	b = jsonx.AppendString(b, e.GUID)
 	b = append(b, `,"entityGuid":`...)
-	b = appendJSONString(b, e.EntityGUID)
+	b = jsonx.AppendString(b, e.EntityGUID)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, e.Type)
+	b = jsonx.AppendString(b, e.Type)
 	b = append(b, `,"data":`...)
 	b = appendJSONMap(b, e.Data, true)
 	b = append(b, `,"timestamp":`...)
-	b = appendJSONString(b, e.Timestamp)
+	b = jsonx.AppendString(b, e.Timestamp)
 	b = append(b, `,"userId":`...)
-	b = appendJSONString(b, e.UserID)
+	b = jsonx.AppendString(b, e.UserID)
 	b = append(b, `,"syncLevel":`...)
-	b = appendJSONString(b, string(e.SyncLevel))
+	b = jsonx.AppendString(b, string(e.SyncLevel))
 	if e.Seq != 0 {
 		b = append(b, `,"seq":`...)
 		b = strconv.AppendInt(b, e.Seq, 10)
@@ -47,9 +47,9 @@ func appendEventJSON(b []byte, e *dc.Event) []byte {
 	b = strconv.AppendInt(b, e.BaseVersion, 10)
 	if e.Failure != nil {
 		b = append(b, `,"failure":{"code":`...)
-		b = appendJSONString(b, e.Failure.Code)
+		b = jsonx.AppendString(b, e.Failure.Code)
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, e.Failure.Message)
+		b = jsonx.AppendString(b, e.Failure.Message)
 		b = append(b, '}')
 	}
 	return append(b, '}')
@@ -68,9 +68,9 @@ func appendEntitiesJSON(b []byte, es []*dc.Entity) []byte {
 
 func appendEntityJSON(b []byte, e *dc.Entity) []byte {
 	b = append(b, `{"guid":`...)
-	b = appendJSONString(b, e.GUID)
+	b = jsonx.AppendString(b, e.GUID)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, string(e.Type))
+	b = jsonx.AppendString(b, string(e.Type))
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, e.Version, 10)
 	b = append(b, `,"data":`...)
@@ -81,18 +81,18 @@ func appendEntityJSON(b []byte, e *dc.Entity) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, m)
+			b = jsonx.AppendString(b, m)
 		}
 		b = append(b, ']')
 	}
 	if e.ExternalID != "" {
 		b = append(b, `,"externalId":`...)
-		b = appendJSONString(b, e.ExternalID)
+		b = jsonx.AppendString(b, e.ExternalID)
 	}
 	b = append(b, `,"lastUpdated":`...)
-	b = appendJSONString(b, e.LastUpdated)
+	b = jsonx.AppendString(b, e.LastUpdated)
 	b = append(b, `,"syncLevel":`...)
-	b = appendJSONString(b, string(e.SyncLevel))
+	b = jsonx.AppendString(b, string(e.SyncLevel))
 	if e.Deleted {
 		b = append(b, `,"deleted":true`...)
 	}
@@ -112,7 +112,7 @@ func appendJSONMap(b []byte, m map[string]any, emptyObject bool) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, k)
+		b = jsonx.AppendString(b, k)
 		b = append(b, ':')
 		b = appendJSONValue(b, v)
 	}
@@ -126,7 +126,7 @@ func appendJSONValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	case string:
-		return appendJSONString(b, x)
+		return jsonx.AppendString(b, x)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return append(b, "null"...)
@@ -148,49 +148,6 @@ func appendJSONValue(b []byte, v any) []byte {
 		return append(b, ']')
 	default:
 		// Data is normalised; anything else is written as a string.
-		return appendJSONString(b, "unsupported value")
+		return jsonx.AppendString(b, "unsupported value")
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // sameJSON checks that ours and encoding/json's encoding of the views mean
@@ -39,5 +40,5 @@ func TestJSONWriterMatchesViews(t *testing.T) {
 	sameJSON(t, appendEntitiesJSON(nil, ens), viewEntities(ens))
 	sameJSON(t, appendEntityJSON(nil, ens[1]), viewEntity(ens[1]))
 	// Invalid UTF-8 becomes U+FFFD, as encoding/json does.
-	sameJSON(t, appendJSONString(nil, "a\xffb"), "a\xffb")
+	sameJSON(t, jsonx.AppendString(nil, "a\xffb"), "a\xffb")
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"syscall/js"
 	"unicode/utf8"
+
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // records is what collect gathers: the records' payloads back to back, and
@@ -92,7 +94,7 @@ func getMany(source, method js.Value, keys []string) js.Value {
 		}
 		if utf8.ValidString(k) {
 			b = append(b, '[')
-			b = appendJSONString(b, k)
+			b = jsonx.AppendString(b, k)
 			b = append(b, ']')
 		} else {
 			b = append(b, '[', '0', ']')

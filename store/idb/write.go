@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // batchWriter encodes the records of a batch and issues their writes with
@@ -106,7 +107,7 @@ func (w *batchWriter) str(key, val string) {
 		return
 	}
 	w.key(key)
-	w.json = appendJSONString(w.json, val)
+	w.json = jsonx.AppendString(w.json, val)
 }
 
 func (w *batchWriter) num(key string, val int64) {

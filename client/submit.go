@@ -168,9 +168,7 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 		// so the next attempt reads them.
 		for _, ev := range todo {
 			for _, g := range c.applier.NewGUIDs(ev) {
-				if _, ok := ents.records[g]; !ok {
-					ents.records[g] = nil
-				}
+				ents.Assume(g, nil)
 			}
 		}
 	}
@@ -178,7 +176,7 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	for _, ev := range todo {
 		refs = append(refs, core.Refs(ev)...)
 	}
-	if err := ents.load(refs); err != nil {
+	if err := ents.Load(refs); err != nil {
 		return nil, nil, fmt.Errorf("submit: %w", err)
 	}
 	w := core.NewWorking(ents)
@@ -208,7 +206,7 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	changes := w.Changes()
 	changed := make([]*dc.Entity, 0, len(changes))
 	for _, ch := range changes {
-		prev := ents.records[ch.After.GUID]
+		prev := ents.Peek(ch.After.GUID)
 		rec := &dc.EntityRecord{GUID: ch.After.GUID, Current: ch.After}
 		var rev int64
 		if prev != nil {
@@ -250,43 +248,20 @@ func sameData(a, b map[string]any) bool {
 // storeEntities reads entity records from the store for the core's Working
 // set and remembers them (with their revisions) for the commit.
 type storeEntities struct {
-	ctx     context.Context
-	store   dc.Store
-	records map[string]*dc.EntityRecord // nil value: known absent
+	*core.Cache[*dc.EntityRecord]
 }
 
-func newStoreEntities(ctx context.Context, s dc.Store) *storeEntities {
-	return &storeEntities{ctx: ctx, store: s, records: map[string]*dc.EntityRecord{}}
-}
-
-func (s *storeEntities) load(guids []string) error {
-	var missing []string
-	for _, g := range guids {
-		if _, ok := s.records[g]; !ok && g != "" {
-			missing = append(missing, g)
-			s.records[g] = nil
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	recs, err := s.store.Entities(s.ctx, missing)
-	if err != nil {
-		return err
-	}
-	for g, r := range recs {
-		s.records[g] = r
-	}
-	return nil
+func newStoreEntities(ctx context.Context, s dc.Store) storeEntities {
+	return storeEntities{core.NewCache(func(guids []string) (map[string]*dc.EntityRecord, error) {
+		return s.Entities(ctx, guids)
+	})}
 }
 
 // Entity implements core.Entities.
-func (s *storeEntities) Entity(guid string) (*dc.Entity, error) {
-	if err := s.load([]string{guid}); err != nil {
+func (s storeEntities) Entity(guid string) (*dc.Entity, error) {
+	r, err := s.Get(guid)
+	if r == nil || err != nil {
 		return nil, err
 	}
-	if r := s.records[guid]; r != nil {
-		return r.Current, nil
-	}
-	return nil, nil
+	return r.Current, nil
 }

@@ -47,49 +47,26 @@ type FailedEvent struct {
 // confirmed, the pending events are replayed on top (a rebase), in local
 // order. Same page and state in, same plan out: the function is pure.
 func (a *Applier) PlanPull(src Source, page []*dc.Event) (*PullPlan, error) {
-	p := &planner{a: a, src: src, records: map[string]*dc.EntityRecord{}, plan: &PullPlan{}}
+	p := &planner{a: a, src: src, records: NewCache(src.Records), plan: &PullPlan{}}
 	return p.run(page)
 }
 
 type planner struct {
 	a       *Applier
 	src     Source
-	records map[string]*dc.EntityRecord // nil value: absent
+	records *Cache[*dc.EntityRecord] // nil value: absent
 	plan    *PullPlan
-}
-
-func (p *planner) load(guids []string) error {
-	var missing []string
-	for _, g := range guids {
-		if _, ok := p.records[g]; !ok && g != "" {
-			missing = append(missing, g)
-			p.records[g] = nil
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	recs, err := p.src.Records(missing)
-	if err != nil {
-		return err
-	}
-	for g, r := range recs {
-		p.records[g] = r
-	}
-	return nil
 }
 
 // confirmedLayer shows the stored confirmed states.
 type confirmedLayer struct{ p *planner }
 
 func (l confirmedLayer) Entity(guid string) (*dc.Entity, error) {
-	if err := l.p.load([]string{guid}); err != nil {
+	r, err := l.p.records.Get(guid)
+	if r == nil || err != nil {
 		return nil, err
 	}
-	if r := l.p.records[guid]; r != nil {
-		return r.Confirmed, nil
-	}
-	return nil, nil
+	return r.Confirmed, nil
 }
 
 func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
@@ -107,7 +84,7 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 	for _, ev := range page {
 		refs = append(refs, Refs(ev)...)
 	}
-	if err := p.load(refs); err != nil {
+	if err := p.records.Load(refs); err != nil {
 		return nil, err
 	}
 
@@ -147,13 +124,13 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 	// 2. Entities whose pending events the page consumed as a prefix keep
 	// their current state; the others are rebased.
 	touched := dc.SortedKeys(pageTouch)
-	if err := p.load(touched); err != nil {
+	if err := p.records.Load(touched); err != nil {
 		return nil, err
 	}
 	out := map[string]*dc.EntityRecord{}
 	needs := map[string]bool{}
 	for _, g := range touched {
-		rec := p.records[g]
+		rec := p.records.Peek(g)
 		var pend []string
 		if rec != nil {
 			pend = rec.Pending
@@ -175,7 +152,7 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 	}
 	for _, g := range dc.SortedKeys(out) {
 		var rev int64
-		if r := p.records[g]; r != nil {
+		if r := p.records.Peek(g); r != nil {
 			rev = r.Rev
 		}
 		p.plan.Records = append(p.plan.Records, dc.EntityWrite{Record: out[g], ExpectRev: rev})
@@ -195,12 +172,12 @@ func (p *planner) rebase(confirmed *Working, needs map[string]bool, inPage map[s
 		// Close needs over the pending events' references.
 		for grew := true; grew; {
 			grew = false
-			if err := p.load(dc.SortedKeys(needs)); err != nil {
+			if err := p.records.Load(dc.SortedKeys(needs)); err != nil {
 				return err
 			}
 			var want []string
 			for _, g := range dc.SortedKeys(needs) {
-				if r := p.records[g]; r != nil {
+				if r := p.records.Peek(g); r != nil {
 					for _, e := range remaining(r.Pending, inPage) {
 						if _, ok := events[e]; !ok {
 							want = append(want, e)
@@ -260,7 +237,7 @@ func (p *planner) rebase(confirmed *Working, needs map[string]bool, inPage map[s
 		}
 		p.plan.Failed = append(p.plan.Failed, failed...)
 		for _, g := range dc.SortedKeys(needs) {
-			rec := p.records[g]
+			rec := p.records.Peek(g)
 			conf, err := confirmed.Get(g)
 			if err != nil {
 				return err

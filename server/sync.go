@@ -86,8 +86,8 @@ func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event)
 		if err != nil {
 			return err
 		}
-		ents := &txEntities{tx: tx, cache: map[string]*dc.Entity{}}
-		if err := ents.load(refs); err != nil {
+		ents := txEntities{core.NewCache(tx.Entities)}
+		if err := ents.Load(refs); err != nil {
 			return err
 		}
 		w := core.NewWorking(ents)
@@ -147,37 +147,10 @@ func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event)
 
 // txEntities reads entities inside a push transaction, once each.
 type txEntities struct {
-	tx    dc.PushTx
-	cache map[string]*dc.Entity
+	*core.Cache[*dc.Entity]
 }
 
-func (t *txEntities) load(guids []string) error {
-	var missing []string
-	for _, g := range guids {
-		if _, ok := t.cache[g]; !ok && g != "" {
-			missing = append(missing, g)
-			t.cache[g] = nil
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	got, err := t.tx.Entities(missing)
-	if err != nil {
-		return err
-	}
-	for g, e := range got {
-		t.cache[g] = e
-	}
-	return nil
-}
-
-func (t *txEntities) Entity(guid string) (*dc.Entity, error) {
-	if err := t.load([]string{guid}); err != nil {
-		return nil, err
-	}
-	return t.cache[guid], nil
-}
+func (t txEntities) Entity(guid string) (*dc.Entity, error) { return t.Get(guid) }
 
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request) {
 	c := claimsOf(r)

@@ -119,14 +119,17 @@ func (a *API) init(args []js.Value) func() (any, error) {
 			c.SetUser(sess.UserID)
 		}
 		unsub := c.Subscribe(func(ch client.Change) {
-			a.events.emit("change", func() any {
-				return map[string]any{"entities": viewEntities(ch.Entities)}
+			a.events.emit("change", func() js.Value {
+				b := appendEntitiesJSON([]byte(`{"entities":`), ch.Entities)
+				return rawJSON(append(b, '}'))
 			})
 		})
 		a.mu.Lock()
 		a.client, a.transport, a.appID, a.dbName, a.unsub = c, t, o.AppID, o.DBName, unsub
 		a.syncOpts = client.SyncOptions{BatchSize: o.BatchSize, PageSize: o.PageSize, Concurrency: o.Concurrency,
-			Progress: func(p client.Progress) { a.events.emit("progress", func() any { return p }) }}
+			Progress: func(p client.Progress) {
+				a.events.emit("progress", func() js.Value { v, _ := toJS(p); return v })
+			}}
 		a.mu.Unlock()
 		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
 	}

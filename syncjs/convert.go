@@ -11,18 +11,13 @@ import (
 )
 
 // fromJS decodes a plain JS value (object, array, ...) into the Go value
-// pointed to by out, through one JSON.stringify call: functions and undefined
-// are dropped, cycles and BigInts are refused with EINVALID.
+// pointed to by out (see stringify).
 func fromJS(v js.Value, out any, what string) error {
-	if v.IsUndefined() || v.IsNull() {
-		return dc.Errorf(dc.EINVALID, "%s is required", what)
-	}
-	var s js.Value
-	err := catch(func() { s = jsJSON.Call("stringify", v) })
+	b, err := stringify(v, what)
 	if err != nil {
-		return dc.Errorf(dc.EINVALID, "%s cannot be serialised: %v", what, err)
+		return err
 	}
-	if err := json.Unmarshal([]byte(s.String()), out); err != nil {
+	if err := json.Unmarshal(b, out); err != nil {
 		return dc.Errorf(dc.EINVALID, "%s is malformed: %v", what, err)
 	}
 	return nil
@@ -35,6 +30,17 @@ func formsFromJS(v js.Value, single bool) ([]client.Form, error) {
 	if single {
 		what = "form"
 	}
+	b, err := stringify(v, what)
+	if err != nil {
+		return nil, err
+	}
+	return formsFromJSON(b, single)
+}
+
+// stringify returns the JSON text of a plain JS value (one JSON.stringify
+// call): functions and undefined are dropped, cycles and BigInts refused
+// with EINVALID, as are undefined and null themselves.
+func stringify(v js.Value, what string) ([]byte, error) {
 	if v.IsUndefined() || v.IsNull() {
 		return nil, dc.Errorf(dc.EINVALID, "%s is required", what)
 	}
@@ -42,7 +48,7 @@ func formsFromJS(v js.Value, single bool) ([]client.Form, error) {
 	if err := catch(func() { s = jsJSON.Call("stringify", v) }); err != nil {
 		return nil, dc.Errorf(dc.EINVALID, "%s cannot be serialised: %v", what, err)
 	}
-	return formsFromJSON([]byte(s.String()), single)
+	return []byte(s.String()), nil
 }
 
 // optionalFromJS is fromJS for optional arguments: undefined and null leave

@@ -52,17 +52,13 @@ func (e *emitter) listening(typ string) bool {
 	return ok && s.Get("size").Int() > 0
 }
 
-// emit dispatches a CustomEvent of type typ whose detail is detail()
-// converted to plain JS objects, if anyone listens.
-func (e *emitter) emit(typ string, detail func() any) {
+// emit dispatches a CustomEvent of type typ whose detail is detail(), if
+// anyone listens (detail is only built then).
+func (e *emitter) emit(typ string, detail func() js.Value) {
 	if !e.listening(typ) {
 		return
 	}
-	d, err := toJS(detail())
-	if err != nil {
-		return
-	}
 	init := jsObject.New()
-	init.Set("detail", d)
+	init.Set("detail", detail())
 	e.target.Call("dispatchEvent", jsCustomEvent.New(typ, init))
 }

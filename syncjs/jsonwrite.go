@@ -8,20 +8,26 @@ import (
 	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
-// The results the API returns most (events and entities, by the thousand)
-// are encoded by hand: encoding/json's reflection is several times slower
-// in WebAssembly. The output is the same JSON as views.go's types give
-// encoding/json (a test checks it).
+// Events and entities, which the API returns by the thousand, are encoded by
+// hand: encoding/json's reflection is several times slower in WebAssembly.
+// The JS shape: data is always an object, groups always have a memberIds
+// array, individuals none (jsonwrite_test.go checks it against
+// encoding/json's encoding of the same shape).
 
-func appendEventsJSON(b []byte, evs []*dc.Event) []byte {
+// appendJSONList writes xs as a JSON array, each with appendOne.
+func appendJSONList[T any](b []byte, xs []T, appendOne func([]byte, T) []byte) []byte {
 	b = append(b, '[')
-	for i, e := range evs {
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendEventJSON(b, e)
+		b = appendOne(b, x)
 	}
 	return append(b, ']')
+}
+
+func appendEventsJSON(b []byte, evs []*dc.Event) []byte {
+	return appendJSONList(b, evs, appendEventJSON)
 }
 
 func appendEventJSON(b []byte, e *dc.Event) []byte {
@@ -56,14 +62,7 @@ func appendEventJSON(b []byte, e *dc.Event) []byte {
 }
 
 func appendEntitiesJSON(b []byte, es []*dc.Entity) []byte {
-	b = append(b, '[')
-	for i, e := range es {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendEntityJSON(b, e)
-	}
-	return append(b, ']')
+	return appendJSONList(b, es, appendEntityJSON)
 }
 
 func appendEntityJSON(b []byte, e *dc.Entity) []byte {

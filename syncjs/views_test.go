@@ -2,8 +2,10 @@ package syncjs
 
 import dc "github.com/datacollect/datacollect"
 
-// The JS API returns plain objects shaped by these views: data is always an
-// object, groups always have a memberIds array, individuals none.
+// These views give, through encoding/json, the JS shape of events and
+// entities (data always an object, groups always with a memberIds array,
+// individuals none): the reference that jsonwrite.go's output is tested
+// against.
 
 type entityView struct {
 	*dc.Entity

@@ -9,7 +9,9 @@ package client
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -114,26 +116,13 @@ func (c *Client) notify(ch Change) {
 	}
 	c.mu.Lock()
 	fns := make([]func(Change), 0, len(c.listeners))
-	for _, id := range sortedIDs(c.listeners) {
+	for _, id := range slices.Sorted(maps.Keys(c.listeners)) {
 		fns = append(fns, c.listeners[id])
 	}
 	c.mu.Unlock()
 	for _, fn := range fns {
 		fn(ch)
 	}
-}
-
-func sortedIDs(m map[int]func(Change)) []int {
-	ids := make([]int, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	for i := 1; i < len(ids); i++ {
-		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
-			ids[j], ids[j-1] = ids[j-1], ids[j]
-		}
-	}
-	return ids
 }
 
 // Entity returns the current state of an entity, or nil if there is none.

@@ -6,7 +6,6 @@ import (
 
 	"fmt"
 	"sync"
-	"time"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/core"
@@ -94,41 +93,42 @@ func encodeCursor(n int64) []byte {
 }
 
 // Sync pushes the device's LOCAL events, then pulls everyone else's. A call
-// while a sync runs joins it and gets its result.
+// while a sync (or push, or pull) runs joins it and gets its result.
 func (c *Client) Sync(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
-	return c.syncs.do(func() (SyncResult, error) {
-		start := c.now()
-		sent0, recv0 := bytesOf(t)
-		res, err := c.push(ctx, t, o.withDefaults())
-		if err == nil {
-			var pr SyncResult
-			pr, err = c.pull(ctx, t, o.withDefaults())
-			res.Pulled, res.Failed = pr.Pulled, res.Failed+pr.Failed
-			res.Conflicts += pr.Conflicts
+	o = o.withDefaults()
+	return c.measured(t, func() (SyncResult, error) {
+		res, err := c.push(ctx, t, o)
+		if err != nil {
+			return res, err
 		}
-		finish(&res, t, start, c.now(), sent0, recv0)
+		pr, err := c.pull(ctx, t, o)
+		res.Pulled, res.Failed, res.Conflicts = pr.Pulled, res.Failed+pr.Failed, res.Conflicts+pr.Conflicts
 		return res, err
 	})
 }
 
 // Push sends the LOCAL events only.
 func (c *Client) Push(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
-	return c.syncs.do(func() (SyncResult, error) {
-		start := c.now()
-		sent0, recv0 := bytesOf(t)
-		res, err := c.push(ctx, t, o.withDefaults())
-		finish(&res, t, start, c.now(), sent0, recv0)
-		return res, err
-	})
+	o = o.withDefaults()
+	return c.measured(t, func() (SyncResult, error) { return c.push(ctx, t, o) })
 }
 
 // Pull fetches and applies the events after the cursor only.
 func (c *Client) Pull(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
+	o = o.withDefaults()
+	return c.measured(t, func() (SyncResult, error) { return c.pull(ctx, t, o) })
+}
+
+// measured runs fn as the one sync in flight (see flight), adding its
+// duration and the bytes t moved meanwhile to its result.
+func (c *Client) measured(t Transport, fn func() (SyncResult, error)) (SyncResult, error) {
 	return c.syncs.do(func() (SyncResult, error) {
 		start := c.now()
 		sent0, recv0 := bytesOf(t)
-		res, err := c.pull(ctx, t, o.withDefaults())
-		finish(&res, t, start, c.now(), sent0, recv0)
+		res, err := fn()
+		res.DurationMs = c.now().Sub(start).Milliseconds()
+		sent, recv := bytesOf(t)
+		res.BytesSent, res.BytesReceived = sent-sent0, recv-recv0
 		return res, err
 	})
 }
@@ -138,12 +138,6 @@ func bytesOf(t Transport) (int64, int64) {
 		return bc.Bytes()
 	}
 	return 0, 0
-}
-
-func finish(res *SyncResult, t Transport, start, end time.Time, sent0, recv0 int64) {
-	res.DurationMs = end.Sub(start).Milliseconds()
-	sent, recv := bytesOf(t)
-	res.BytesSent, res.BytesReceived = sent-sent0, recv-recv0
 }
 
 // pushable returns the LOCAL events that have not failed, in local order.

@@ -1,22 +1,14 @@
 // End-to-end: the page served by the real server loads the wasm client, which
 // records data into IndexedDB that survives a reload.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openApp } from './helpers.mjs';
+import { useServerAndBrowser, openApp } from './helpers.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 test('a household with two members survives a reload', async () => {
-  const ctx = await browser.newContext();
-  const page = await openApp(ctx, server.url);
+  const ctx = await env.browser.newContext();
+  const page = await openApp(ctx, env.server.url);
   const appId = 'e2e-' + Date.now();
   const hh = await page.evaluate(async (appId) => {
     const dc = window.datacollect;
@@ -50,8 +42,8 @@ test('a household with two members survives a reload', async () => {
 });
 
 test('errors reject with a stable code and change nothing', async () => {
-  const ctx = await browser.newContext();
-  const page = await openApp(ctx, server.url, { bare: true }); // no demo app calling init
+  const ctx = await env.browser.newContext();
+  const page = await openApp(ctx, env.server.url, { bare: true }); // no demo app calling init
   const res = await page.evaluate(async () => {
     const dc = window.datacollect;
     const codeOf = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.code : 'not an Error'));
@@ -82,8 +74,8 @@ test('errors reject with a stable code and change nothing', async () => {
 });
 
 test('change events and the demo page forms', async () => {
-  const ctx = await browser.newContext();
-  const page = await openApp(ctx, server.url);
+  const ctx = await env.browser.newContext();
+  const page = await openApp(ctx, env.server.url);
   const detail = await page.evaluate(async () => {
     const dc = window.datacollect;
     await dc.init({ appId: 'events-' + Date.now() });

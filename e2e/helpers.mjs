@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,4 +72,20 @@ export async function openApp(ctx, url, { bare = false } = {}) {
   await page.evaluate(() => window.datacollect.ready);
   page.errors = errors;
   return page;
+}
+
+// useServerAndBrowser registers node:test hooks that start the server and
+// Chromium before a file's tests and stop them after; the returned object's
+// server and browser fields are set once they run.
+export function useServerAndBrowser() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }

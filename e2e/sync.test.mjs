@@ -1,24 +1,16 @@
 // End-to-end sync between two browsers (two Playwright contexts = two
 // devices) through the real server on its embedded SQLite database.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openApp } from './helpers.mjs';
+import { useServerAndBrowser, openApp } from './helpers.mjs';
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = useServerAndBrowser();
 
 const login = { email: 'demo@example.org', password: 'demo-password' };
 
 async function device(name) {
-  const ctx = await browser.newContext();
-  const page = await openApp(ctx, server.url);
+  const ctx = await env.browser.newContext();
+  const page = await openApp(ctx, env.server.url);
   await page.evaluate(async ({ name, login }) => {
     const dc = window.datacollect;
     await dc.init({ appId: 'demo', dbName: 'sync-test-' + name });

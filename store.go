@@ -42,7 +42,11 @@ type EventQuery struct {
 	// Seq > AfterSeq, in Seq order; the other filters are then ignored.
 	Confirmed bool
 	AfterSeq  int64
-	Limit     int
+	// Failed selects the events that carry a Failure (rejected by the server
+	// or no longer applicable after a sync), in local order; EntityGUID and
+	// SyncLevel are then ignored.
+	Failed bool
+	Limit  int
 }
 
 // EntityQuery selects entity records by their current state.

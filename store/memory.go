@@ -64,6 +64,10 @@ func (m *Memory) selectEvents(q dc.EventQuery) []*dc.Event {
 			if e.Seq == 0 || e.Seq <= q.AfterSeq {
 				continue
 			}
+		} else if q.Failed {
+			if e.Failure == nil {
+				continue
+			}
 		} else if (q.EntityGUID != "" && e.EntityGUID != q.EntityGUID) ||
 			(q.SyncLevel != "" && e.SyncLevel != q.SyncLevel) {
 			continue

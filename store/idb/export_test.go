@@ -5,6 +5,7 @@ package idbstore
 import (
 	"context"
 	"errors"
+	"syscall/js"
 
 	"github.com/hack-pad/go-indexeddb/idb"
 )
@@ -12,10 +13,39 @@ import (
 // OpenFailingUpgrade is Open with an upgrade that fails after creating the
 // schema.
 func OpenFailingUpgrade(ctx context.Context, name string) (*Store, error) {
-	return open(ctx, name, func(db *idb.Database, oldVersion uint) error {
-		if err := upgrade(db, oldVersion); err != nil {
+	return open(ctx, name, Version, func(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value) error {
+		if err := upgrade(db, oldVersion, newVersion, txn); err != nil {
 			return err
 		}
 		return errors.New("injected failure")
 	})
+}
+
+// OpenV1 opens (or creates) name at schema version 1, as the first release
+// did.
+func OpenV1(ctx context.Context, name string) (*Store, error) {
+	return open(ctx, name, 1, func(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value) error {
+		return upgrade(db, oldVersion, newVersion, txn)
+	})
+}
+
+// StripFailedField removes the failed-index field from every event record,
+// as records written before schema version 2 lack it.
+func StripFailedField(s *Store) error {
+	txn := s.db.Call("transaction", storeEvents, "readwrite")
+	st := txn.Call("objectStore", storeEvents)
+	req := st.Call("getAll")
+	if err := awaitRequest(req); err != nil {
+		return err
+	}
+	arr := req.Get("result")
+	for i := 0; i < arr.Length(); i++ {
+		r := arr.Index(i)
+		r.Delete(fieldFailed)
+		st.Call("put", r)
+	}
+	if e := awaitTxn(txn); e != nil {
+		return e
+	}
+	return nil
 }

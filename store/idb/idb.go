@@ -49,7 +49,7 @@ import (
 )
 
 // Version is the schema version Open creates or upgrades to.
-const Version = 1
+const Version = 2
 
 // Object store and index names.
 const (
@@ -64,6 +64,7 @@ const (
 	idxSeq        = "seq"
 	idxType       = "type"
 	idxExternalID = "externalId"
+	idxFailed     = "failed"
 )
 
 // Record field names.
@@ -78,7 +79,12 @@ const (
 	fieldSyncLevel  = "syncLevel"
 	fieldType       = "type"
 	fieldExternalID = "externalId"
+	fieldFailed     = "failed" // the failure code, only on failed events
 )
+
+// metaMigrateFailed marks a database upgraded from version 1 whose failed
+// events still lack fieldFailed; Open rewrites them (see migrate).
+const metaMigrateFailed = "idb.migrate.failed"
 
 // Store is a datacollect.Store on an IndexedDB database.
 type Store struct {
@@ -102,11 +108,11 @@ var _ dc.Store = (*Store)(nil)
 // the database waits for connections to close, Open waits until it can
 // proceed or ctx is done.
 func Open(ctx context.Context, name string) (*Store, error) {
-	return open(ctx, name, upgrade)
+	return open(ctx, name, Version, upgrade)
 }
 
 // open is Open with the schema upgrade up.
-func open(ctx context.Context, name string, up func(db *idb.Database, oldVersion uint) error) (s *Store, err error) {
+func open(ctx context.Context, name string, version uint, up upgrader) (s *Store, err error) {
 	if e := initJS(); e != nil {
 		return nil, e
 	}
@@ -122,8 +128,8 @@ func open(ctx context.Context, name string, up func(db *idb.Database, oldVersion
 	upgradeCtx, release := context.WithCancel(context.Background())
 	var req *idb.OpenDBRequest
 	var upErr error
-	req, err = idb.Global().Open(upgradeCtx, name, Version, func(db *idb.Database, oldVersion, _ uint) error {
-		if err := up(db, oldVersion); err != nil {
+	req, err = idb.Global().Open(upgradeCtx, name, version, func(db *idb.Database, oldVersion, newVersion uint) error {
+		if err := up(db, oldVersion, newVersion, func() js.Value { return versionChangeTxn(req) }); err != nil {
 			upErr = err
 			abortUpgrade(req) // req is set: the event fires after Open returns
 		}
@@ -146,7 +152,7 @@ func open(ctx context.Context, name string, up func(db *idb.Database, oldVersion
 		if err == nil { // the abort failed
 			closeOpened(req)
 		}
-		return nil, dc.Errorf(dc.ESTORE, "cannot upgrade database %s to version %d: %v", name, Version, upErr)
+		return nil, dc.Errorf(dc.ESTORE, "cannot upgrade database %s to version %d: %v", name, version, upErr)
 	}
 	if err != nil {
 		return nil, idbError(err, "cannot open database "+name)
@@ -161,7 +167,7 @@ func open(ctx context.Context, name string, up func(db *idb.Database, oldVersion
 	}
 	s = &Store{db: db, name: name, names: map[string]js.Value{}, scopes: map[uint8]js.Value{}}
 	for _, n := range []string{storeEvents, storeEntities, storeAudit, storeMeta,
-		idxGUID, idxEntityGUID, idxSyncLevel, idxSeq, idxType, idxExternalID} {
+		idxGUID, idxEntityGUID, idxSyncLevel, idxSeq, idxType, idxExternalID, idxFailed} {
 		s.names[n] = js.ValueOf(n)
 	}
 	// Another connection wants to upgrade or delete the database, or the
@@ -176,7 +182,34 @@ func open(ctx context.Context, name string, up func(db *idb.Database, oldVersion
 	})
 	s.db.Set("onversionchange", s.onChange)
 	s.db.Set("onclose", s.onChange)
+	if err := s.migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// migrate finishes an upgrade from schema version 1: it rewrites the failed
+// events so that the failed index holds them, and clears the marker in the
+// same commit (a crash midway leaves the marker: the next open redoes it).
+func (s *Store) migrate(ctx context.Context) error {
+	if _, ok, err := s.Meta(ctx, metaMigrateFailed); err != nil || !ok {
+		return err
+	}
+	local, err := s.ListEvents(ctx, dc.EventQuery{SyncLevel: dc.Local})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	b := &dc.Batch{Meta: map[string][]byte{metaMigrateFailed: nil}}
+	for _, e := range local {
+		if e.Failure != nil {
+			b.UpdatedEvents = append(b.UpdatedEvents, e)
+		}
+	}
+	if err := s.Commit(ctx, b); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
 }
 
 // abandonOpen gives up on the open request req, whose caller's context
@@ -209,13 +242,13 @@ func closeOpened(req *idb.OpenDBRequest) {
 	}
 }
 
-// upgrade creates or upgrades the schema from oldVersion to Version, in
+// upgrade creates or upgrades the schema from oldVersion to newVersion, in
 // the upgradeneeded event of the open request. Each version's changes go in
 // their own block, so that a database at any older version reaches the
 // current one. go-indexeddb's Upgrader gets no transaction: a later
 // version's block that changes an existing object store (an index to add,
 // records to migrate) reaches it through versionChangeTxn.
-func upgrade(db *idb.Database, oldVersion uint) error {
+func upgrade(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value) error {
 	type index struct {
 		name, keyPath string
 		unique        bool
@@ -254,8 +287,21 @@ func upgrade(db *idb.Database, oldVersion uint) error {
 			return err
 		}
 	}
+	if oldVersion < 2 && newVersion >= 2 {
+		// Failed events get an index of their own (status counts them).
+		t := txn()
+		t.Call("objectStore", storeEvents).Call("createIndex", idxFailed, fieldFailed)
+		if oldVersion == 1 {
+			// Their records get the field after the open (migrate).
+			t.Call("objectStore", storeMeta).Call("put", jsUint8Array.New(1), metaMigrateFailed)
+		}
+	}
 	return nil
 }
+
+// upgrader upgrades the schema from oldVersion inside the versionchange
+// transaction that txn returns.
+type upgrader func(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value) error
 
 // scratchStore is an object store name the schema does not use.
 const scratchStore = "idbstore-scratch"

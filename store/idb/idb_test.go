@@ -435,3 +435,35 @@ func TestFailedUpgradeWritesNothing(t *testing.T) {
 	req.Get("result").Call("close")
 	require.NoError(t, idbstore.Delete(ctx, name))
 }
+
+// TestUpgradeFromVersion1 opens a database of the first schema, with a
+// failed event written as that release wrote it, and checks that the
+// upgrade indexes it as failed without losing anything.
+func TestUpgradeFromVersion1(t *testing.T) {
+	name := dbName(t)
+	t.Cleanup(func() { _ = idbstore.Delete(ctx, name) })
+	v1, err := idbstore.OpenV1(ctx, name)
+	require.NoError(t, err)
+	bad := storetest.Event("e1", "p1", dc.Local, map[string]any{"n": 1.0})
+	bad.Failure = &dc.Failure{Code: dc.EINVALID, Message: "rejected"}
+	good := storetest.Event("e2", "p2", dc.Local, nil)
+	require.NoError(t, v1.Commit(ctx, &dc.Batch{NewEvents: []*dc.Event{bad, good}}))
+	require.NoError(t, idbstore.StripFailedField(v1))
+	require.NoError(t, v1.Close())
+
+	s, err := idbstore.Open(ctx, name)
+	require.NoError(t, err)
+	defer s.Close()
+	failed, err := s.ListEvents(ctx, dc.EventQuery{Failed: true})
+	require.NoError(t, err)
+	require.Len(t, failed, 1)
+	assert.Equal(t, "e1", failed[0].GUID)
+	assert.Equal(t, "rejected", failed[0].Failure.Message)
+	assert.Equal(t, map[string]any{"n": 1.0}, failed[0].Data)
+	n, err := s.CountEvents(ctx, dc.EventQuery{SyncLevel: dc.Local})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	_, ok, err := s.Meta(ctx, "idb.migrate.failed")
+	require.NoError(t, err)
+	assert.False(t, ok, "the migration marker is cleared")
+}

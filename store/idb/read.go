@@ -115,6 +115,9 @@ func (s *Store) eventsSource(q dc.EventQuery) (source, query js.Value, filterLev
 	case q.Confirmed:
 		// Events with no server sequence are not in the index.
 		return s.index(st, idxSeq), jsKeyRange.Call("lowerBound", q.AfterSeq, true), false
+	case q.Failed:
+		// Only failed events have the index's field.
+		return s.index(st, idxFailed), js.Null(), false
 	case q.EntityGUID != "":
 		// An entity has few events: filter them by level, if asked.
 		return s.index(st, idxEntityGUID), only(q.EntityGUID), q.SyncLevel != ""

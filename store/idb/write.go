@@ -138,6 +138,9 @@ func (w *batchWriter) event(e *dc.Event, lseq int64) (err error) {
 	if e.Seq != 0 {
 		w.num(fieldSeq, e.Seq)
 	}
+	if e.Failure != nil {
+		w.str(fieldFailed, e.Failure.Code)
+	}
 	w.close()
 	return nil
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open NewStore) {
 		{"ListEventsOrderAndFilters", testListEvents},
 		{"UpdatedEventsMoveIndexes", testUpdatedEvents},
 		{"ConfirmedBySeq", testConfirmedBySeq},
+		{"FailedEvents", testFailedEvents},
 		{"ListEntitiesFilters", testListEntities},
 		{"AuditNewestFirst", testAudit},
 		{"Meta", testMeta},
@@ -412,4 +413,42 @@ func testClosed(t *testing.T, s dc.Store) {
 	assert.Equal(t, dc.ECLOSED, dc.ErrorCode(err))
 	err = s.Commit(ctx, &dc.Batch{Meta: map[string][]byte{"k": []byte("v")}})
 	assert.Equal(t, dc.ECLOSED, dc.ErrorCode(err))
+}
+
+func testFailedEvents(t *testing.T, s dc.Store) {
+	commit(t, s, &dc.Batch{NewEvents: []*dc.Event{
+		Event("f1", "pA", dc.Local, nil), Event("f2", "pB", dc.Local, nil), Event("f3", "pC", dc.Local, nil),
+	}})
+	n, err := s.CountEvents(ctx, dc.EventQuery{Failed: true})
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing failed yet")
+	got, err := s.Events(ctx, []string{"f1", "f3"})
+	require.NoError(t, err)
+	f1, f3 := got["f1"], got["f3"]
+	f1.Failure = &dc.Failure{Code: dc.EINVALID, Message: "name is required"}
+	f3.Failure = &dc.Failure{Code: dc.ENOTFOUND, Message: "gone"}
+	commit(t, s, &dc.Batch{UpdatedEvents: []*dc.Event{f3, f1}})
+	failed, err := s.ListEvents(ctx, dc.EventQuery{Failed: true})
+	require.NoError(t, err)
+	require.Len(t, failed, 2)
+	assert.Equal(t, "f1", failed[0].GUID, "local order")
+	assert.Equal(t, "name is required", failed[0].Failure.Message)
+	assert.Equal(t, "f3", failed[1].GUID)
+	n, err = s.CountEvents(ctx, dc.EventQuery{Failed: true, SyncLevel: dc.Synced})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "other filters are ignored")
+	limited, err := s.ListEvents(ctx, dc.EventQuery{Failed: true, Limit: 1})
+	require.NoError(t, err)
+	assert.Len(t, limited, 1)
+
+	// Retrying clears the failure: the event leaves the failed set.
+	f1.Failure = nil
+	commit(t, s, &dc.Batch{UpdatedEvents: []*dc.Event{f1}})
+	failed, err = s.ListEvents(ctx, dc.EventQuery{Failed: true})
+	require.NoError(t, err)
+	require.Len(t, failed, 1)
+	assert.Equal(t, "f3", failed[0].GUID)
+	n, err = s.CountEvents(ctx, dc.EventQuery{SyncLevel: dc.Local})
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "failed events stay LOCAL")
 }

@@ -1,7 +1,10 @@
 package datacollect
 
 // AuditEntry records one change: who did what, when, through which event, to
-// which entity, and which fields changed.
+// which entity, and which fields changed. Sync operations are audited too
+// (Action "sync", "push" or "pull", on the device and on the server): they
+// name no event but the device, the number of entities affected, the
+// duration, the status ("ok" or "error") and the error.
 type AuditEntry struct {
 	// ID is assigned by the store in insertion order; 0 before it is stored.
 	ID         int64         `msg:"-" json:"id"`
@@ -12,7 +15,23 @@ type AuditEntry struct {
 	EventGUID  string        `msg:"eventGuid" json:"eventGuid,omitempty"`
 	EntityGUID string        `msg:"entityGuid" json:"entityGuid,omitempty"`
 	Changes    []FieldChange `msg:"changes" json:"changes,omitempty"`
+
+	DeviceID   string `msg:"deviceId,omitempty" json:"deviceId,omitempty"`
+	Entities   int    `msg:"entities,omitempty" json:"entities,omitempty"`
+	Events     int    `msg:"events,omitempty" json:"events,omitempty"`
+	DurationMs int64  `msg:"durationMs,omitempty" json:"durationMs,omitempty"`
+	Status     string `msg:"status,omitempty" json:"status,omitempty"`
+	Error      string `msg:"error,omitempty" json:"error,omitempty"`
 }
+
+// Sync audit actions and statuses.
+const (
+	AuditSync  = "sync" // a device's whole sync (push then pull)
+	AuditPush  = "push" // one push request, audited by the server
+	AuditPull  = "pull" // one pull request, audited by the server
+	AuditOK    = "ok"
+	AuditError = "error"
+)
 
 // FieldChange is one field's value before and after a change. A nil Old
 // means the field was added, a nil New that it was removed.

@@ -114,6 +114,42 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 					}
 				}
 			}
+		case "deviceId":
+			z.DeviceID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "DeviceID")
+				return
+			}
+		case "entities":
+			z.Entities, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Entities")
+				return
+			}
+		case "events":
+			z.Events, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Events")
+				return
+			}
+		case "durationMs":
+			z.DurationMs, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "DurationMs")
+				return
+			}
+		case "status":
+			z.Status, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Status")
+				return
+			}
+		case "error":
+			z.Error, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Error")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -127,108 +163,216 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 7
-	// write "guid"
-	err = en.Append(0x87, 0xa4, 0x67, 0x75, 0x69, 0x64)
+	// check for omitted fields
+	zb0001Len := uint32(13)
+	var zb0001Mask uint16 /* 13 bits */
+	_ = zb0001Mask
+	if z.DeviceID == "" {
+		zb0001Len--
+		zb0001Mask |= 0x80
+	}
+	if z.Entities == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x100
+	}
+	if z.Events == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x200
+	}
+	if z.DurationMs == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x400
+	}
+	if z.Status == "" {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	if z.Error == "" {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteString(z.GUID)
-	if err != nil {
-		err = msgp.WrapError(err, "GUID")
-		return
-	}
-	// write "timestamp"
-	err = en.Append(0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.Timestamp)
-	if err != nil {
-		err = msgp.WrapError(err, "Timestamp")
-		return
-	}
-	// write "userId"
-	err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.UserID)
-	if err != nil {
-		err = msgp.WrapError(err, "UserID")
-		return
-	}
-	// write "action"
-	err = en.Append(0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.Action)
-	if err != nil {
-		err = msgp.WrapError(err, "Action")
-		return
-	}
-	// write "eventGuid"
-	err = en.Append(0xa9, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x47, 0x75, 0x69, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.EventGUID)
-	if err != nil {
-		err = msgp.WrapError(err, "EventGUID")
-		return
-	}
-	// write "entityGuid"
-	err = en.Append(0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.EntityGUID)
-	if err != nil {
-		err = msgp.WrapError(err, "EntityGUID")
-		return
-	}
-	// write "changes"
-	err = en.Append(0xa7, 0x63, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
-	if err != nil {
-		return
-	}
-	err = en.WriteArrayHeader(uint32(len(z.Changes)))
-	if err != nil {
-		err = msgp.WrapError(err, "Changes")
-		return
-	}
-	for za0001 := range z.Changes {
-		// map header, size 3
-		// write "field"
-		err = en.Append(0x83, 0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "guid"
+		err = en.Append(0xa4, 0x67, 0x75, 0x69, 0x64)
 		if err != nil {
 			return
 		}
-		err = en.WriteString(z.Changes[za0001].Field)
+		err = en.WriteString(z.GUID)
 		if err != nil {
-			err = msgp.WrapError(err, "Changes", za0001, "Field")
+			err = msgp.WrapError(err, "GUID")
 			return
 		}
-		// write "old"
-		err = en.Append(0xa3, 0x6f, 0x6c, 0x64)
-		if err != nil {
-			return
-		}
-		err = en.WriteIntf(z.Changes[za0001].Old)
-		if err != nil {
-			err = msgp.WrapError(err, "Changes", za0001, "Old")
-			return
-		}
-		// write "new"
-		err = en.Append(0xa3, 0x6e, 0x65, 0x77)
+		// write "timestamp"
+		err = en.Append(0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
 		if err != nil {
 			return
 		}
-		err = en.WriteIntf(z.Changes[za0001].New)
+		err = en.WriteString(z.Timestamp)
 		if err != nil {
-			err = msgp.WrapError(err, "Changes", za0001, "New")
+			err = msgp.WrapError(err, "Timestamp")
 			return
+		}
+		// write "userId"
+		err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.UserID)
+		if err != nil {
+			err = msgp.WrapError(err, "UserID")
+			return
+		}
+		// write "action"
+		err = en.Append(0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Action)
+		if err != nil {
+			err = msgp.WrapError(err, "Action")
+			return
+		}
+		// write "eventGuid"
+		err = en.Append(0xa9, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x47, 0x75, 0x69, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.EventGUID)
+		if err != nil {
+			err = msgp.WrapError(err, "EventGUID")
+			return
+		}
+		// write "entityGuid"
+		err = en.Append(0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.EntityGUID)
+		if err != nil {
+			err = msgp.WrapError(err, "EntityGUID")
+			return
+		}
+		// write "changes"
+		err = en.Append(0xa7, 0x63, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
+		if err != nil {
+			return
+		}
+		err = en.WriteArrayHeader(uint32(len(z.Changes)))
+		if err != nil {
+			err = msgp.WrapError(err, "Changes")
+			return
+		}
+		for za0001 := range z.Changes {
+			// map header, size 3
+			// write "field"
+			err = en.Append(0x83, 0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Changes[za0001].Field)
+			if err != nil {
+				err = msgp.WrapError(err, "Changes", za0001, "Field")
+				return
+			}
+			// write "old"
+			err = en.Append(0xa3, 0x6f, 0x6c, 0x64)
+			if err != nil {
+				return
+			}
+			err = en.WriteIntf(z.Changes[za0001].Old)
+			if err != nil {
+				err = msgp.WrapError(err, "Changes", za0001, "Old")
+				return
+			}
+			// write "new"
+			err = en.Append(0xa3, 0x6e, 0x65, 0x77)
+			if err != nil {
+				return
+			}
+			err = en.WriteIntf(z.Changes[za0001].New)
+			if err != nil {
+				err = msgp.WrapError(err, "Changes", za0001, "New")
+				return
+			}
+		}
+		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// write "deviceId"
+			err = en.Append(0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.DeviceID)
+			if err != nil {
+				err = msgp.WrapError(err, "DeviceID")
+				return
+			}
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
+			// write "entities"
+			err = en.Append(0xa8, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteInt(z.Entities)
+			if err != nil {
+				err = msgp.WrapError(err, "Entities")
+				return
+			}
+		}
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
+			// write "events"
+			err = en.Append(0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteInt(z.Events)
+			if err != nil {
+				err = msgp.WrapError(err, "Events")
+				return
+			}
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// write "durationMs"
+			err = en.Append(0xaa, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4d, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteInt64(z.DurationMs)
+			if err != nil {
+				err = msgp.WrapError(err, "DurationMs")
+				return
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// write "status"
+			err = en.Append(0xa6, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Status)
+			if err != nil {
+				err = msgp.WrapError(err, "Status")
+				return
+			}
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// write "error"
+			err = en.Append(0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Error)
+			if err != nil {
+				err = msgp.WrapError(err, "Error")
+				return
+			}
 		}
 	}
 	return
@@ -237,46 +381,109 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 7
-	// string "guid"
-	o = append(o, 0x87, 0xa4, 0x67, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.GUID)
-	// string "timestamp"
-	o = append(o, 0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
-	o = msgp.AppendString(o, z.Timestamp)
-	// string "userId"
-	o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	o = msgp.AppendString(o, z.UserID)
-	// string "action"
-	o = append(o, 0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
-	o = msgp.AppendString(o, z.Action)
-	// string "eventGuid"
-	o = append(o, 0xa9, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x47, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.EventGUID)
-	// string "entityGuid"
-	o = append(o, 0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.EntityGUID)
-	// string "changes"
-	o = append(o, 0xa7, 0x63, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Changes)))
-	for za0001 := range z.Changes {
-		// map header, size 3
-		// string "field"
-		o = append(o, 0x83, 0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
-		o = msgp.AppendString(o, z.Changes[za0001].Field)
-		// string "old"
-		o = append(o, 0xa3, 0x6f, 0x6c, 0x64)
-		o, err = msgp.AppendIntf(o, z.Changes[za0001].Old)
-		if err != nil {
-			err = msgp.WrapError(err, "Changes", za0001, "Old")
-			return
+	// check for omitted fields
+	zb0001Len := uint32(13)
+	var zb0001Mask uint16 /* 13 bits */
+	_ = zb0001Mask
+	if z.DeviceID == "" {
+		zb0001Len--
+		zb0001Mask |= 0x80
+	}
+	if z.Entities == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x100
+	}
+	if z.Events == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x200
+	}
+	if z.DurationMs == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x400
+	}
+	if z.Status == "" {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	if z.Error == "" {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "guid"
+		o = append(o, 0xa4, 0x67, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.GUID)
+		// string "timestamp"
+		o = append(o, 0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
+		o = msgp.AppendString(o, z.Timestamp)
+		// string "userId"
+		o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+		o = msgp.AppendString(o, z.UserID)
+		// string "action"
+		o = append(o, 0xa6, 0x61, 0x63, 0x74, 0x69, 0x6f, 0x6e)
+		o = msgp.AppendString(o, z.Action)
+		// string "eventGuid"
+		o = append(o, 0xa9, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x47, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.EventGUID)
+		// string "entityGuid"
+		o = append(o, 0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.EntityGUID)
+		// string "changes"
+		o = append(o, 0xa7, 0x63, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Changes)))
+		for za0001 := range z.Changes {
+			// map header, size 3
+			// string "field"
+			o = append(o, 0x83, 0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
+			o = msgp.AppendString(o, z.Changes[za0001].Field)
+			// string "old"
+			o = append(o, 0xa3, 0x6f, 0x6c, 0x64)
+			o, err = msgp.AppendIntf(o, z.Changes[za0001].Old)
+			if err != nil {
+				err = msgp.WrapError(err, "Changes", za0001, "Old")
+				return
+			}
+			// string "new"
+			o = append(o, 0xa3, 0x6e, 0x65, 0x77)
+			o, err = msgp.AppendIntf(o, z.Changes[za0001].New)
+			if err != nil {
+				err = msgp.WrapError(err, "Changes", za0001, "New")
+				return
+			}
 		}
-		// string "new"
-		o = append(o, 0xa3, 0x6e, 0x65, 0x77)
-		o, err = msgp.AppendIntf(o, z.Changes[za0001].New)
-		if err != nil {
-			err = msgp.WrapError(err, "Changes", za0001, "New")
-			return
+		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// string "deviceId"
+			o = append(o, 0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
+			o = msgp.AppendString(o, z.DeviceID)
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
+			// string "entities"
+			o = append(o, 0xa8, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73)
+			o = msgp.AppendInt(o, z.Entities)
+		}
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
+			// string "events"
+			o = append(o, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+			o = msgp.AppendInt(o, z.Events)
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// string "durationMs"
+			o = append(o, 0xaa, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4d, 0x73)
+			o = msgp.AppendInt64(o, z.DurationMs)
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// string "status"
+			o = append(o, 0xa6, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73)
+			o = msgp.AppendString(o, z.Status)
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// string "error"
+			o = append(o, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
+			o = msgp.AppendString(o, z.Error)
 		}
 	}
 	return
@@ -390,6 +597,42 @@ func (z *AuditEntry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "deviceId":
+			z.DeviceID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "DeviceID")
+				return
+			}
+		case "entities":
+			z.Entities, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Entities")
+				return
+			}
+		case "events":
+			z.Events, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Events")
+				return
+			}
+		case "durationMs":
+			z.DurationMs, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "DurationMs")
+				return
+			}
+		case "status":
+			z.Status, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Status")
+				return
+			}
+		case "error":
+			z.Error, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Error")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -408,6 +651,7 @@ func (z *AuditEntry) Msgsize() (s int) {
 	for za0001 := range z.Changes {
 		s += 1 + 6 + msgp.StringPrefixSize + len(z.Changes[za0001].Field) + 4 + msgp.GuessSize(z.Changes[za0001].Old) + 4 + msgp.GuessSize(z.Changes[za0001].New)
 	}
+	s += 9 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.Int64Size + 7 + msgp.StringPrefixSize + len(z.Status) + 6 + msgp.StringPrefixSize + len(z.Error)
 	return
 }
 

@@ -3,6 +3,7 @@ package datacollect
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes are stable: JavaScript callers receive them as Error.code and
@@ -30,6 +31,11 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Status is the HTTP status of the answer that carried the error (0
+	// when no answer arrived); the retry policy in package core reads it.
+	Status int
+	// RetryAfter is the delay a server asked for (HTTP Retry-After), or 0.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

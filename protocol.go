@@ -45,13 +45,68 @@ type PushResponse struct {
 	Results []PushResult `msg:"results" json:"results"`
 }
 
+// PullQuery asks for the page of events after a cursor (GET
+// /api/v1/sync/pull?since=&limit=&logSince=).
+type PullQuery struct {
+	// Since is the pull cursor: the last server sequence number applied.
+	Since int64
+	// Limit bounds the events per page (the server caps it).
+	Limit int
+	// LogSince is the device's cursor in the app's server sync log.
+	LogSince int64
+}
+
 // PullResponse is one page of an app's events after a cursor, in sequence
-// order, with the server's audit entries for them.
+// order, with the server's audit entries for them, and the server's sync log
+// entries after the query's LogSince that affected entities.
 type PullResponse struct {
 	Events     []*Event      `msg:"events" json:"events"`
 	Audit      []*AuditEntry `msg:"audit" json:"audit"`
 	NextCursor int64         `msg:"nextCursor" json:"nextCursor"`
 	HasMore    bool          `msg:"hasMore" json:"hasMore"`
+	// SyncLog are server sync-operation audit entries (ID ascending).
+	SyncLog []*AuditEntry `msg:"syncLog,omitempty" json:"syncLog,omitempty"`
+	// NextLogCursor is the LogSince of the next pull.
+	NextLogCursor int64 `msg:"nextLogCursor,omitempty" json:"nextLogCursor,omitempty"`
+}
+
+// PlanResponse answers GET /api/v1/sync/plan?since=N: how many events a
+// pull from cursor N would bring. Nothing changes on the server.
+type PlanResponse struct {
+	Pull   int   `msg:"pull" json:"pull"`
+	Cursor int64 `msg:"cursor" json:"cursor"`
+}
+
+// SyncMetrics describe one sync attempt of a device.
+type SyncMetrics struct {
+	SyncDuration      int64 `msg:"syncDuration" json:"syncDuration"` // milliseconds
+	EntitiesSynced    int   `msg:"entitiesSynced" json:"entitiesSynced"`
+	BytesTransferred  int64 `msg:"bytesTransferred" json:"bytesTransferred"`
+	ConflictsResolved int   `msg:"conflictsResolved" json:"conflictsResolved"`
+	ErrorsEncountered int   `msg:"errorsEncountered" json:"errorsEncountered"`
+	RetryAttempts     int   `msg:"retryAttempts" json:"retryAttempts"`
+}
+
+// DeviceReport is a device's telemetry, sent after each sync attempt (POST
+// /api/v1/sync/telemetry) so that a supervisor sees per device when it last
+// synced, what is pending and what fails.
+type DeviceReport struct {
+	LastSyncTime string      `msg:"lastSyncTime" json:"lastSyncTime"` // last successful sync, RFC 3339, "" if none
+	Pending      int         `msg:"pending" json:"pending"`
+	Failed       int         `msg:"failed" json:"failed"`
+	Conflicts    int         `msg:"conflicts" json:"conflicts"`
+	LastError    string      `msg:"lastError" json:"lastError"`
+	Cursor       int64       `msg:"cursor" json:"cursor"`
+	Metrics      SyncMetrics `msg:"metrics" json:"metrics"`
+}
+
+// Device is the server's view of a device: its last report.
+type Device struct {
+	AppID      string       `msg:"appId" json:"appId"`
+	DeviceID   string       `msg:"deviceId" json:"deviceId"`
+	UserID     string       `msg:"userId" json:"userId"`
+	ReportedAt string       `msg:"reportedAt" json:"reportedAt"`
+	Report     DeviceReport `msg:"report" json:"report"`
 }
 
 // LoginRequest asks for a token for a user of an app.

@@ -7,6 +7,470 @@ import (
 )
 
 // DecodeMsg implements msgp.Decodable
+func (z *Device) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "appId":
+			z.AppID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "AppID")
+				return
+			}
+		case "deviceId":
+			z.DeviceID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "DeviceID")
+				return
+			}
+		case "userId":
+			z.UserID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "UserID")
+				return
+			}
+		case "reportedAt":
+			z.ReportedAt, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "ReportedAt")
+				return
+			}
+		case "report":
+			err = z.Report.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Report")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Device) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 5
+	// write "appId"
+	err = en.Append(0x85, 0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.AppID)
+	if err != nil {
+		err = msgp.WrapError(err, "AppID")
+		return
+	}
+	// write "deviceId"
+	err = en.Append(0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.DeviceID)
+	if err != nil {
+		err = msgp.WrapError(err, "DeviceID")
+		return
+	}
+	// write "userId"
+	err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.UserID)
+	if err != nil {
+		err = msgp.WrapError(err, "UserID")
+		return
+	}
+	// write "reportedAt"
+	err = en.Append(0xaa, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x65, 0x64, 0x41, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.ReportedAt)
+	if err != nil {
+		err = msgp.WrapError(err, "ReportedAt")
+		return
+	}
+	// write "report"
+	err = en.Append(0xa6, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74)
+	if err != nil {
+		return
+	}
+	err = z.Report.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Report")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Device) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 5
+	// string "appId"
+	o = append(o, 0x85, 0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
+	o = msgp.AppendString(o, z.AppID)
+	// string "deviceId"
+	o = append(o, 0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
+	o = msgp.AppendString(o, z.DeviceID)
+	// string "userId"
+	o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+	o = msgp.AppendString(o, z.UserID)
+	// string "reportedAt"
+	o = append(o, 0xaa, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74, 0x65, 0x64, 0x41, 0x74)
+	o = msgp.AppendString(o, z.ReportedAt)
+	// string "report"
+	o = append(o, 0xa6, 0x72, 0x65, 0x70, 0x6f, 0x72, 0x74)
+	o, err = z.Report.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Report")
+		return
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Device) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "appId":
+			z.AppID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "AppID")
+				return
+			}
+		case "deviceId":
+			z.DeviceID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "DeviceID")
+				return
+			}
+		case "userId":
+			z.UserID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "UserID")
+				return
+			}
+		case "reportedAt":
+			z.ReportedAt, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "ReportedAt")
+				return
+			}
+		case "report":
+			bts, err = z.Report.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Report")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Device) Msgsize() (s int) {
+	s = 1 + 6 + msgp.StringPrefixSize + len(z.AppID) + 9 + msgp.StringPrefixSize + len(z.DeviceID) + 7 + msgp.StringPrefixSize + len(z.UserID) + 11 + msgp.StringPrefixSize + len(z.ReportedAt) + 7 + z.Report.Msgsize()
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *DeviceReport) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "lastSyncTime":
+			z.LastSyncTime, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "LastSyncTime")
+				return
+			}
+		case "pending":
+			z.Pending, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Pending")
+				return
+			}
+		case "failed":
+			z.Failed, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Failed")
+				return
+			}
+		case "conflicts":
+			z.Conflicts, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Conflicts")
+				return
+			}
+		case "lastError":
+			z.LastError, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "LastError")
+				return
+			}
+		case "cursor":
+			z.Cursor, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Cursor")
+				return
+			}
+		case "metrics":
+			err = z.Metrics.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Metrics")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *DeviceReport) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 7
+	// write "lastSyncTime"
+	err = en.Append(0x87, 0xac, 0x6c, 0x61, 0x73, 0x74, 0x53, 0x79, 0x6e, 0x63, 0x54, 0x69, 0x6d, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.LastSyncTime)
+	if err != nil {
+		err = msgp.WrapError(err, "LastSyncTime")
+		return
+	}
+	// write "pending"
+	err = en.Append(0xa7, 0x70, 0x65, 0x6e, 0x64, 0x69, 0x6e, 0x67)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Pending)
+	if err != nil {
+		err = msgp.WrapError(err, "Pending")
+		return
+	}
+	// write "failed"
+	err = en.Append(0xa6, 0x66, 0x61, 0x69, 0x6c, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Failed)
+	if err != nil {
+		err = msgp.WrapError(err, "Failed")
+		return
+	}
+	// write "conflicts"
+	err = en.Append(0xa9, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Conflicts)
+	if err != nil {
+		err = msgp.WrapError(err, "Conflicts")
+		return
+	}
+	// write "lastError"
+	err = en.Append(0xa9, 0x6c, 0x61, 0x73, 0x74, 0x45, 0x72, 0x72, 0x6f, 0x72)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.LastError)
+	if err != nil {
+		err = msgp.WrapError(err, "LastError")
+		return
+	}
+	// write "cursor"
+	err = en.Append(0xa6, 0x63, 0x75, 0x72, 0x73, 0x6f, 0x72)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Cursor)
+	if err != nil {
+		err = msgp.WrapError(err, "Cursor")
+		return
+	}
+	// write "metrics"
+	err = en.Append(0xa7, 0x6d, 0x65, 0x74, 0x72, 0x69, 0x63, 0x73)
+	if err != nil {
+		return
+	}
+	err = z.Metrics.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Metrics")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *DeviceReport) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 7
+	// string "lastSyncTime"
+	o = append(o, 0x87, 0xac, 0x6c, 0x61, 0x73, 0x74, 0x53, 0x79, 0x6e, 0x63, 0x54, 0x69, 0x6d, 0x65)
+	o = msgp.AppendString(o, z.LastSyncTime)
+	// string "pending"
+	o = append(o, 0xa7, 0x70, 0x65, 0x6e, 0x64, 0x69, 0x6e, 0x67)
+	o = msgp.AppendInt(o, z.Pending)
+	// string "failed"
+	o = append(o, 0xa6, 0x66, 0x61, 0x69, 0x6c, 0x65, 0x64)
+	o = msgp.AppendInt(o, z.Failed)
+	// string "conflicts"
+	o = append(o, 0xa9, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73)
+	o = msgp.AppendInt(o, z.Conflicts)
+	// string "lastError"
+	o = append(o, 0xa9, 0x6c, 0x61, 0x73, 0x74, 0x45, 0x72, 0x72, 0x6f, 0x72)
+	o = msgp.AppendString(o, z.LastError)
+	// string "cursor"
+	o = append(o, 0xa6, 0x63, 0x75, 0x72, 0x73, 0x6f, 0x72)
+	o = msgp.AppendInt64(o, z.Cursor)
+	// string "metrics"
+	o = append(o, 0xa7, 0x6d, 0x65, 0x74, 0x72, 0x69, 0x63, 0x73)
+	o, err = z.Metrics.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Metrics")
+		return
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *DeviceReport) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "lastSyncTime":
+			z.LastSyncTime, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "LastSyncTime")
+				return
+			}
+		case "pending":
+			z.Pending, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Pending")
+				return
+			}
+		case "failed":
+			z.Failed, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Failed")
+				return
+			}
+		case "conflicts":
+			z.Conflicts, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Conflicts")
+				return
+			}
+		case "lastError":
+			z.LastError, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "LastError")
+				return
+			}
+		case "cursor":
+			z.Cursor, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Cursor")
+				return
+			}
+		case "metrics":
+			bts, err = z.Metrics.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Metrics")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *DeviceReport) Msgsize() (s int) {
+	s = 1 + 13 + msgp.StringPrefixSize + len(z.LastSyncTime) + 8 + msgp.IntSize + 7 + msgp.IntSize + 10 + msgp.IntSize + 10 + msgp.StringPrefixSize + len(z.LastError) + 7 + msgp.Int64Size + 8 + z.Metrics.Msgsize()
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *ErrorResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -491,6 +955,287 @@ func (z *LoginResponse) Msgsize() (s int) {
 }
 
 // DecodeMsg implements msgp.Decodable
+func (z *PlanResponse) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "pull":
+			z.Pull, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Pull")
+				return
+			}
+		case "cursor":
+			z.Cursor, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Cursor")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z PlanResponse) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 2
+	// write "pull"
+	err = en.Append(0x82, 0xa4, 0x70, 0x75, 0x6c, 0x6c)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Pull)
+	if err != nil {
+		err = msgp.WrapError(err, "Pull")
+		return
+	}
+	// write "cursor"
+	err = en.Append(0xa6, 0x63, 0x75, 0x72, 0x73, 0x6f, 0x72)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Cursor)
+	if err != nil {
+		err = msgp.WrapError(err, "Cursor")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z PlanResponse) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 2
+	// string "pull"
+	o = append(o, 0x82, 0xa4, 0x70, 0x75, 0x6c, 0x6c)
+	o = msgp.AppendInt(o, z.Pull)
+	// string "cursor"
+	o = append(o, 0xa6, 0x63, 0x75, 0x72, 0x73, 0x6f, 0x72)
+	o = msgp.AppendInt64(o, z.Cursor)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *PlanResponse) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "pull":
+			z.Pull, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Pull")
+				return
+			}
+		case "cursor":
+			z.Cursor, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Cursor")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z PlanResponse) Msgsize() (s int) {
+	s = 1 + 5 + msgp.IntSize + 7 + msgp.Int64Size
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *PullQuery) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Since":
+			z.Since, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Since")
+				return
+			}
+		case "Limit":
+			z.Limit, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "Limit")
+				return
+			}
+		case "LogSince":
+			z.LogSince, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "LogSince")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z PullQuery) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 3
+	// write "Since"
+	err = en.Append(0x83, 0xa5, 0x53, 0x69, 0x6e, 0x63, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Since)
+	if err != nil {
+		err = msgp.WrapError(err, "Since")
+		return
+	}
+	// write "Limit"
+	err = en.Append(0xa5, 0x4c, 0x69, 0x6d, 0x69, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.Limit)
+	if err != nil {
+		err = msgp.WrapError(err, "Limit")
+		return
+	}
+	// write "LogSince"
+	err = en.Append(0xa8, 0x4c, 0x6f, 0x67, 0x53, 0x69, 0x6e, 0x63, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.LogSince)
+	if err != nil {
+		err = msgp.WrapError(err, "LogSince")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z PullQuery) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 3
+	// string "Since"
+	o = append(o, 0x83, 0xa5, 0x53, 0x69, 0x6e, 0x63, 0x65)
+	o = msgp.AppendInt64(o, z.Since)
+	// string "Limit"
+	o = append(o, 0xa5, 0x4c, 0x69, 0x6d, 0x69, 0x74)
+	o = msgp.AppendInt(o, z.Limit)
+	// string "LogSince"
+	o = append(o, 0xa8, 0x4c, 0x6f, 0x67, 0x53, 0x69, 0x6e, 0x63, 0x65)
+	o = msgp.AppendInt64(o, z.LogSince)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *PullQuery) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "Since":
+			z.Since, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Since")
+				return
+			}
+		case "Limit":
+			z.Limit, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Limit")
+				return
+			}
+		case "LogSince":
+			z.LogSince, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "LogSince")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z PullQuery) Msgsize() (s int) {
+	s = 1 + 6 + msgp.Int64Size + 6 + msgp.IntSize + 9 + msgp.Int64Size
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *PullResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -582,6 +1327,43 @@ func (z *PullResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "HasMore")
 				return
 			}
+		case "syncLog":
+			var zb0004 uint32
+			zb0004, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "SyncLog")
+				return
+			}
+			if cap(z.SyncLog) >= int(zb0004) {
+				z.SyncLog = (z.SyncLog)[:zb0004]
+			} else {
+				z.SyncLog = make([]*AuditEntry, zb0004)
+			}
+			for za0003 := range z.SyncLog {
+				if dc.IsNil() {
+					err = dc.ReadNil()
+					if err != nil {
+						err = msgp.WrapError(err, "SyncLog", za0003)
+						return
+					}
+					z.SyncLog[za0003] = nil
+				} else {
+					if z.SyncLog[za0003] == nil {
+						z.SyncLog[za0003] = new(AuditEntry)
+					}
+					err = z.SyncLog[za0003].DecodeMsg(dc)
+					if err != nil {
+						err = msgp.WrapError(err, "SyncLog", za0003)
+						return
+					}
+				}
+			}
+		case "nextLogCursor":
+			z.NextLogCursor, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "NextLogCursor")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -595,74 +1377,132 @@ func (z *PullResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *PullResponse) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 4
-	// write "events"
-	err = en.Append(0x84, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+	// check for omitted fields
+	zb0001Len := uint32(6)
+	var zb0001Mask uint8 /* 6 bits */
+	_ = zb0001Mask
+	if z.SyncLog == nil {
+		zb0001Len--
+		zb0001Mask |= 0x10
+	}
+	if z.NextLogCursor == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x20
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteArrayHeader(uint32(len(z.Events)))
-	if err != nil {
-		err = msgp.WrapError(err, "Events")
-		return
-	}
-	for za0001 := range z.Events {
-		if z.Events[za0001] == nil {
-			err = en.WriteNil()
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "events"
+		err = en.Append(0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+		if err != nil {
+			return
+		}
+		err = en.WriteArrayHeader(uint32(len(z.Events)))
+		if err != nil {
+			err = msgp.WrapError(err, "Events")
+			return
+		}
+		for za0001 := range z.Events {
+			if z.Events[za0001] == nil {
+				err = en.WriteNil()
+				if err != nil {
+					return
+				}
+			} else {
+				err = z.Events[za0001].EncodeMsg(en)
+				if err != nil {
+					err = msgp.WrapError(err, "Events", za0001)
+					return
+				}
+			}
+		}
+		// write "audit"
+		err = en.Append(0xa5, 0x61, 0x75, 0x64, 0x69, 0x74)
+		if err != nil {
+			return
+		}
+		err = en.WriteArrayHeader(uint32(len(z.Audit)))
+		if err != nil {
+			err = msgp.WrapError(err, "Audit")
+			return
+		}
+		for za0002 := range z.Audit {
+			if z.Audit[za0002] == nil {
+				err = en.WriteNil()
+				if err != nil {
+					return
+				}
+			} else {
+				err = z.Audit[za0002].EncodeMsg(en)
+				if err != nil {
+					err = msgp.WrapError(err, "Audit", za0002)
+					return
+				}
+			}
+		}
+		// write "nextCursor"
+		err = en.Append(0xaa, 0x6e, 0x65, 0x78, 0x74, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt64(z.NextCursor)
+		if err != nil {
+			err = msgp.WrapError(err, "NextCursor")
+			return
+		}
+		// write "hasMore"
+		err = en.Append(0xa7, 0x68, 0x61, 0x73, 0x4d, 0x6f, 0x72, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteBool(z.HasMore)
+		if err != nil {
+			err = msgp.WrapError(err, "HasMore")
+			return
+		}
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// write "syncLog"
+			err = en.Append(0xa7, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x6f, 0x67)
 			if err != nil {
 				return
 			}
-		} else {
-			err = z.Events[za0001].EncodeMsg(en)
+			err = en.WriteArrayHeader(uint32(len(z.SyncLog)))
 			if err != nil {
-				err = msgp.WrapError(err, "Events", za0001)
+				err = msgp.WrapError(err, "SyncLog")
+				return
+			}
+			for za0003 := range z.SyncLog {
+				if z.SyncLog[za0003] == nil {
+					err = en.WriteNil()
+					if err != nil {
+						return
+					}
+				} else {
+					err = z.SyncLog[za0003].EncodeMsg(en)
+					if err != nil {
+						err = msgp.WrapError(err, "SyncLog", za0003)
+						return
+					}
+				}
+			}
+		}
+		if (zb0001Mask & 0x20) == 0 { // if not omitted
+			// write "nextLogCursor"
+			err = en.Append(0xad, 0x6e, 0x65, 0x78, 0x74, 0x4c, 0x6f, 0x67, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
+			if err != nil {
+				return
+			}
+			err = en.WriteInt64(z.NextLogCursor)
+			if err != nil {
+				err = msgp.WrapError(err, "NextLogCursor")
 				return
 			}
 		}
-	}
-	// write "audit"
-	err = en.Append(0xa5, 0x61, 0x75, 0x64, 0x69, 0x74)
-	if err != nil {
-		return
-	}
-	err = en.WriteArrayHeader(uint32(len(z.Audit)))
-	if err != nil {
-		err = msgp.WrapError(err, "Audit")
-		return
-	}
-	for za0002 := range z.Audit {
-		if z.Audit[za0002] == nil {
-			err = en.WriteNil()
-			if err != nil {
-				return
-			}
-		} else {
-			err = z.Audit[za0002].EncodeMsg(en)
-			if err != nil {
-				err = msgp.WrapError(err, "Audit", za0002)
-				return
-			}
-		}
-	}
-	// write "nextCursor"
-	err = en.Append(0xaa, 0x6e, 0x65, 0x78, 0x74, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
-	if err != nil {
-		return
-	}
-	err = en.WriteInt64(z.NextCursor)
-	if err != nil {
-		err = msgp.WrapError(err, "NextCursor")
-		return
-	}
-	// write "hasMore"
-	err = en.Append(0xa7, 0x68, 0x61, 0x73, 0x4d, 0x6f, 0x72, 0x65)
-	if err != nil {
-		return
-	}
-	err = en.WriteBool(z.HasMore)
-	if err != nil {
-		err = msgp.WrapError(err, "HasMore")
-		return
 	}
 	return
 }
@@ -670,41 +1510,79 @@ func (z *PullResponse) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *PullResponse) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 4
-	// string "events"
-	o = append(o, 0x84, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Events)))
-	for za0001 := range z.Events {
-		if z.Events[za0001] == nil {
-			o = msgp.AppendNil(o)
-		} else {
-			o, err = z.Events[za0001].MarshalMsg(o)
-			if err != nil {
-				err = msgp.WrapError(err, "Events", za0001)
-				return
+	// check for omitted fields
+	zb0001Len := uint32(6)
+	var zb0001Mask uint8 /* 6 bits */
+	_ = zb0001Mask
+	if z.SyncLog == nil {
+		zb0001Len--
+		zb0001Mask |= 0x10
+	}
+	if z.NextLogCursor == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x20
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "events"
+		o = append(o, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Events)))
+		for za0001 := range z.Events {
+			if z.Events[za0001] == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Events[za0001].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Events", za0001)
+					return
+				}
 			}
 		}
-	}
-	// string "audit"
-	o = append(o, 0xa5, 0x61, 0x75, 0x64, 0x69, 0x74)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.Audit)))
-	for za0002 := range z.Audit {
-		if z.Audit[za0002] == nil {
-			o = msgp.AppendNil(o)
-		} else {
-			o, err = z.Audit[za0002].MarshalMsg(o)
-			if err != nil {
-				err = msgp.WrapError(err, "Audit", za0002)
-				return
+		// string "audit"
+		o = append(o, 0xa5, 0x61, 0x75, 0x64, 0x69, 0x74)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.Audit)))
+		for za0002 := range z.Audit {
+			if z.Audit[za0002] == nil {
+				o = msgp.AppendNil(o)
+			} else {
+				o, err = z.Audit[za0002].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Audit", za0002)
+					return
+				}
 			}
 		}
+		// string "nextCursor"
+		o = append(o, 0xaa, 0x6e, 0x65, 0x78, 0x74, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
+		o = msgp.AppendInt64(o, z.NextCursor)
+		// string "hasMore"
+		o = append(o, 0xa7, 0x68, 0x61, 0x73, 0x4d, 0x6f, 0x72, 0x65)
+		o = msgp.AppendBool(o, z.HasMore)
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// string "syncLog"
+			o = append(o, 0xa7, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x6f, 0x67)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.SyncLog)))
+			for za0003 := range z.SyncLog {
+				if z.SyncLog[za0003] == nil {
+					o = msgp.AppendNil(o)
+				} else {
+					o, err = z.SyncLog[za0003].MarshalMsg(o)
+					if err != nil {
+						err = msgp.WrapError(err, "SyncLog", za0003)
+						return
+					}
+				}
+			}
+		}
+		if (zb0001Mask & 0x20) == 0 { // if not omitted
+			// string "nextLogCursor"
+			o = append(o, 0xad, 0x6e, 0x65, 0x78, 0x74, 0x4c, 0x6f, 0x67, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
+			o = msgp.AppendInt64(o, z.NextLogCursor)
+		}
 	}
-	// string "nextCursor"
-	o = append(o, 0xaa, 0x6e, 0x65, 0x78, 0x74, 0x43, 0x75, 0x72, 0x73, 0x6f, 0x72)
-	o = msgp.AppendInt64(o, z.NextCursor)
-	// string "hasMore"
-	o = append(o, 0xa7, 0x68, 0x61, 0x73, 0x4d, 0x6f, 0x72, 0x65)
-	o = msgp.AppendBool(o, z.HasMore)
 	return
 }
 
@@ -798,6 +1676,42 @@ func (z *PullResponse) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "HasMore")
 				return
 			}
+		case "syncLog":
+			var zb0004 uint32
+			zb0004, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "SyncLog")
+				return
+			}
+			if cap(z.SyncLog) >= int(zb0004) {
+				z.SyncLog = (z.SyncLog)[:zb0004]
+			} else {
+				z.SyncLog = make([]*AuditEntry, zb0004)
+			}
+			for za0003 := range z.SyncLog {
+				if msgp.IsNil(bts) {
+					bts, err = msgp.ReadNilBytes(bts)
+					if err != nil {
+						return
+					}
+					z.SyncLog[za0003] = nil
+				} else {
+					if z.SyncLog[za0003] == nil {
+						z.SyncLog[za0003] = new(AuditEntry)
+					}
+					bts, err = z.SyncLog[za0003].UnmarshalMsg(bts)
+					if err != nil {
+						err = msgp.WrapError(err, "SyncLog", za0003)
+						return
+					}
+				}
+			}
+		case "nextLogCursor":
+			z.NextLogCursor, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "NextLogCursor")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -828,7 +1742,15 @@ func (z *PullResponse) Msgsize() (s int) {
 			s += z.Audit[za0002].Msgsize()
 		}
 	}
-	s += 11 + msgp.Int64Size + 8 + msgp.BoolSize
+	s += 11 + msgp.Int64Size + 8 + msgp.BoolSize + 8 + msgp.ArrayHeaderSize
+	for za0003 := range z.SyncLog {
+		if z.SyncLog[za0003] == nil {
+			s += msgp.NilSize
+		} else {
+			s += z.SyncLog[za0003].Msgsize()
+		}
+	}
+	s += 14 + msgp.Int64Size
 	return
 }
 
@@ -1362,5 +2284,233 @@ func (z *PushResult) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *PushResult) Msgsize() (s int) {
 	s = 1 + 5 + msgp.StringPrefixSize + len(z.GUID) + 7 + msgp.StringPrefixSize + len(z.Status) + 4 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.Code) + 8 + msgp.StringPrefixSize + len(z.Message)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *SyncMetrics) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "syncDuration":
+			z.SyncDuration, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "SyncDuration")
+				return
+			}
+		case "entitiesSynced":
+			z.EntitiesSynced, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "EntitiesSynced")
+				return
+			}
+		case "bytesTransferred":
+			z.BytesTransferred, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "BytesTransferred")
+				return
+			}
+		case "conflictsResolved":
+			z.ConflictsResolved, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "ConflictsResolved")
+				return
+			}
+		case "errorsEncountered":
+			z.ErrorsEncountered, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "ErrorsEncountered")
+				return
+			}
+		case "retryAttempts":
+			z.RetryAttempts, err = dc.ReadInt()
+			if err != nil {
+				err = msgp.WrapError(err, "RetryAttempts")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *SyncMetrics) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 6
+	// write "syncDuration"
+	err = en.Append(0x86, 0xac, 0x73, 0x79, 0x6e, 0x63, 0x44, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.SyncDuration)
+	if err != nil {
+		err = msgp.WrapError(err, "SyncDuration")
+		return
+	}
+	// write "entitiesSynced"
+	err = en.Append(0xae, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73, 0x53, 0x79, 0x6e, 0x63, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.EntitiesSynced)
+	if err != nil {
+		err = msgp.WrapError(err, "EntitiesSynced")
+		return
+	}
+	// write "bytesTransferred"
+	err = en.Append(0xb0, 0x62, 0x79, 0x74, 0x65, 0x73, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x72, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.BytesTransferred)
+	if err != nil {
+		err = msgp.WrapError(err, "BytesTransferred")
+		return
+	}
+	// write "conflictsResolved"
+	err = en.Append(0xb1, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.ConflictsResolved)
+	if err != nil {
+		err = msgp.WrapError(err, "ConflictsResolved")
+		return
+	}
+	// write "errorsEncountered"
+	err = en.Append(0xb1, 0x65, 0x72, 0x72, 0x6f, 0x72, 0x73, 0x45, 0x6e, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x65, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.ErrorsEncountered)
+	if err != nil {
+		err = msgp.WrapError(err, "ErrorsEncountered")
+		return
+	}
+	// write "retryAttempts"
+	err = en.Append(0xad, 0x72, 0x65, 0x74, 0x72, 0x79, 0x41, 0x74, 0x74, 0x65, 0x6d, 0x70, 0x74, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt(z.RetryAttempts)
+	if err != nil {
+		err = msgp.WrapError(err, "RetryAttempts")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *SyncMetrics) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 6
+	// string "syncDuration"
+	o = append(o, 0x86, 0xac, 0x73, 0x79, 0x6e, 0x63, 0x44, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e)
+	o = msgp.AppendInt64(o, z.SyncDuration)
+	// string "entitiesSynced"
+	o = append(o, 0xae, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73, 0x53, 0x79, 0x6e, 0x63, 0x65, 0x64)
+	o = msgp.AppendInt(o, z.EntitiesSynced)
+	// string "bytesTransferred"
+	o = append(o, 0xb0, 0x62, 0x79, 0x74, 0x65, 0x73, 0x54, 0x72, 0x61, 0x6e, 0x73, 0x66, 0x65, 0x72, 0x72, 0x65, 0x64)
+	o = msgp.AppendInt64(o, z.BytesTransferred)
+	// string "conflictsResolved"
+	o = append(o, 0xb1, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73, 0x52, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x64)
+	o = msgp.AppendInt(o, z.ConflictsResolved)
+	// string "errorsEncountered"
+	o = append(o, 0xb1, 0x65, 0x72, 0x72, 0x6f, 0x72, 0x73, 0x45, 0x6e, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x65, 0x64)
+	o = msgp.AppendInt(o, z.ErrorsEncountered)
+	// string "retryAttempts"
+	o = append(o, 0xad, 0x72, 0x65, 0x74, 0x72, 0x79, 0x41, 0x74, 0x74, 0x65, 0x6d, 0x70, 0x74, 0x73)
+	o = msgp.AppendInt(o, z.RetryAttempts)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *SyncMetrics) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "syncDuration":
+			z.SyncDuration, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "SyncDuration")
+				return
+			}
+		case "entitiesSynced":
+			z.EntitiesSynced, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "EntitiesSynced")
+				return
+			}
+		case "bytesTransferred":
+			z.BytesTransferred, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "BytesTransferred")
+				return
+			}
+		case "conflictsResolved":
+			z.ConflictsResolved, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "ConflictsResolved")
+				return
+			}
+		case "errorsEncountered":
+			z.ErrorsEncountered, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "ErrorsEncountered")
+				return
+			}
+		case "retryAttempts":
+			z.RetryAttempts, bts, err = msgp.ReadIntBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RetryAttempts")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *SyncMetrics) Msgsize() (s int) {
+	s = 1 + 13 + msgp.Int64Size + 15 + msgp.IntSize + 17 + msgp.Int64Size + 18 + msgp.IntSize + 18 + msgp.IntSize + 14 + msgp.IntSize
 	return
 }

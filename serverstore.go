@@ -23,6 +23,18 @@ type ServerStore interface {
 	// Entity returns an entity of app as the server holds it, or nil.
 	Entity(ctx context.Context, app, guid string) (*Entity, error)
 
+	// AppendSyncLog stores an audited sync operation of app, assigning a.ID
+	// the app's next sync-log number.
+	AppendSyncLog(ctx context.Context, app string, a *AuditEntry) error
+	// SyncLog returns up to limit sync-log entries of app with ID > after,
+	// ID ascending; with affecting set, only those with Entities > 0 or
+	// Status "error"; with device set, only that device's.
+	SyncLog(ctx context.Context, app string, q SyncLogQuery) ([]*AuditEntry, error)
+	// PutDevice inserts or replaces a device's last report.
+	PutDevice(ctx context.Context, d *Device) error
+	// Devices returns the app's devices, by device ID.
+	Devices(ctx context.Context, app string) ([]*Device, error)
+
 	// CreateUser adds a user; EEXISTS if the app already has the email.
 	CreateUser(ctx context.Context, u *User) error
 	// UserByEmail returns the app's user with that email, or ENOTFOUND.
@@ -68,3 +80,11 @@ const (
 	RoleSync  = "sync"
 	RoleAdmin = "admin"
 )
+
+// SyncLogQuery selects server sync-log entries.
+type SyncLogQuery struct {
+	After     int64
+	Limit     int
+	DeviceID  string
+	Affecting bool
+}

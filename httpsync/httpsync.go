@@ -8,15 +8,13 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
@@ -76,7 +74,7 @@ func (c *Client) Bytes() (sent, received int64) { return c.sent.Load(), c.receiv
 // Login exchanges credentials for a token and keeps it.
 func (c *Client) Login(ctx context.Context, email, password string) (*dc.LoginResponse, error) {
 	var resp dc.LoginResponse
-	err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", &dc.LoginRequest{AppID: c.AppID, Email: email, Password: password}, &resp, false)
+	err := c.do(ctx, http.MethodPost, wire.PathLogin, &dc.LoginRequest{AppID: c.AppID, Email: email, Password: password}, &resp, false)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +85,7 @@ func (c *Client) Login(ctx context.Context, email, password string) (*dc.LoginRe
 // Renew exchanges the current, still valid token for a fresh one.
 func (c *Client) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 	var resp dc.LoginResponse
-	if err := c.do(ctx, http.MethodPost, "/api/v1/auth/renew", nil, &resp, true); err != nil {
+	if err := c.do(ctx, http.MethodPost, wire.PathRenew, nil, &resp, true); err != nil {
 		return nil, err
 	}
 	c.SetToken(resp.Token)
@@ -97,20 +95,33 @@ func (c *Client) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 // Push implements client.Transport.
 func (c *Client) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
 	var resp dc.PushResponse
-	if err := c.do(ctx, http.MethodPost, "/api/v1/sync/push", req, &resp, true); err != nil {
+	if err := c.do(ctx, http.MethodPost, wire.PathPush, req, &resp, true); err != nil {
 		return nil, err
 	}
 	return &resp, nil
 }
 
 // Pull implements client.Transport.
-func (c *Client) Pull(ctx context.Context, since int64, limit int) (*dc.PullResponse, error) {
+func (c *Client) Pull(ctx context.Context, q dc.PullQuery) (*dc.PullResponse, error) {
 	var resp dc.PullResponse
-	q := url.Values{"since": {strconv.FormatInt(since, 10)}, "limit": {strconv.Itoa(limit)}}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/sync/pull?"+q.Encode(), nil, &resp, true); err != nil {
+	if err := c.do(ctx, http.MethodGet, wire.PullPath(q), nil, &resp, true); err != nil {
 		return nil, err
 	}
 	return &resp, nil
+}
+
+// Plan implements client.Transport.
+func (c *Client) Plan(ctx context.Context, since int64) (*dc.PlanResponse, error) {
+	var resp dc.PlanResponse
+	if err := c.do(ctx, http.MethodGet, wire.PlanPath(since), nil, &resp, true); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Report implements client.Transport.
+func (c *Client) Report(ctx context.Context, r *dc.DeviceReport) error {
+	return c.do(ctx, http.MethodPost, wire.PathTelemetry, r, nil, true)
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
@@ -185,11 +196,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out wire.Messa
 	}
 	rct := resp.Header.Get("Content-Type")
 	if resp.StatusCode/100 != 2 {
-		var e dc.ErrorResponse
-		if err := wire.Unmarshal(rct, raw, &e); err != nil || e.Code == "" {
-			return &dc.Error{Code: wire.CodeOfStatus(resp.StatusCode), Message: fmt.Sprintf("HTTP %d", resp.StatusCode)}
-		}
-		return &dc.Error{Code: e.Code, Message: e.Message}
+		return wire.ErrorOf(resp.StatusCode, resp.Header.Get("Retry-After"), rct, raw, time.Now())
+	}
+	if out == nil {
+		return nil
 	}
 	return wire.Unmarshal(rct, raw, out)
 }

@@ -179,7 +179,7 @@ func TestAuth(t *testing.T) {
 		for _, bad := range []string{forged, none, "not.a.jwt", login.Token + "x"} {
 			bt := &httpsync.Client{BaseURL: e.http.URL, AppID: "app1", ClientID: "d1"}
 			bt.SetToken(bad)
-			_, err := bt.Pull(ctx, 0, 10)
+			_, err := bt.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
 			assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err), bad)
 		}
 
@@ -190,18 +190,18 @@ func TestAuth(t *testing.T) {
 		exp2, err := dc.ParseTime(renewed.ExpiresAt)
 		require.NoError(t, err)
 		assert.True(t, exp2.After(exp))
-		_, err = tr.Pull(ctx, 0, 10)
+		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
 		require.NoError(t, err)
 
 		// An expired token is refused, and cannot be renewed.
 		e.clock.Advance(2 * time.Hour)
-		_, err = tr.Pull(ctx, 0, 10)
+		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
 		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
 		_, err = tr.Renew(ctx)
 		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
 		_, err = tr.Login(ctx, email, pw)
 		require.NoError(t, err, "logging in again works")
-		_, err = tr.Pull(ctx, 0, 10)
+		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
 		require.NoError(t, err)
 	})
 }

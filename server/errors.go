@@ -48,13 +48,8 @@ func StatusOf(code string) int {
 // the format the client accepts. Internal errors are logged, and their
 // details are not sent.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := dc.ErrorCode(err)
-	msg := dc.ErrorMessage(err)
+	code, msg := publicError(err)
 	status := StatusOf(code)
-	var de *dc.Error
-	if status >= 500 && !errors.As(err, &de) {
-		msg = "internal error"
-	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
@@ -62,6 +57,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.metrics.errors.WithLabelValues(code).Inc()
 	s.write(w, r, status, &dc.ErrorResponse{Code: code, Message: msg})
+}
+
+// publicError returns the code and message of err that may leave the
+// server: the message of an error without a code (a bug) is not sent.
+func publicError(err error) (code, msg string) {
+	code, msg = dc.ErrorCode(err), dc.ErrorMessage(err)
+	var de *dc.Error
+	if StatusOf(code) >= 500 && !errors.As(err, &de) {
+		msg = "internal error"
+	}
+	return code, msg
 }
 
 // write encodes m in the format the request accepts (JSON if it asks for

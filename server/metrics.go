@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	dc "github.com/datacollect/datacollect"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own so
@@ -22,6 +24,26 @@ type metrics struct {
 	bytesIn   *prometheus.CounterVec
 	bytesOut  *prometheus.CounterVec
 	pushBatch prometheus.Histogram
+
+	// Sync operations (push and pull requests) as the server saw them.
+	syncOps      *prometheus.CounterVec
+	syncDuration *prometheus.HistogramVec
+	syncLogFails prometheus.Counter
+	// The devices' own view, summed over their telemetry reports.
+	device deviceMetrics
+}
+
+// deviceMetrics sum the devices' telemetry reports, over all devices:
+// per-device detail would be one series per device, so it is in the store
+// (datacollect-server inspect) instead.
+type deviceMetrics struct {
+	reports   prometheus.Counter
+	duration  prometheus.Histogram
+	retries   prometheus.Counter
+	errors    prometheus.Counter
+	conflicts prometheus.Counter
+	entities  prometheus.Counter
+	bytes     prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -54,9 +76,61 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 		}),
 	}
+	m.syncOps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "datacollect_sync_operations_total", Help: "Push and pull requests by operation and status (ok or error).",
+	}, []string{"op", "status"})
+	m.syncDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "datacollect_sync_operation_duration_seconds", Help: "Time the server took to handle a push or a pull.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	}, []string{"op"})
+	m.syncLogFails = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "datacollect_sync_log_failures_total", Help: "Sync operations that could not be written to the sync log.",
+	})
+	m.device = deviceMetrics{
+		reports: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_reports_total", Help: "Telemetry reports received from devices.",
+		}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "datacollect_device_sync_duration_seconds", Help: "Duration of the devices' syncs, as they report it.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_sync_retries_total", Help: "Retry attempts the devices report.",
+		}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_sync_errors_total", Help: "Errors the devices report encountering while syncing.",
+		}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_conflicts_resolved_total", Help: "Conflicts the devices report resolving.",
+		}),
+		entities: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_entities_synced_total", Help: "Entities the devices report syncing.",
+		}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "datacollect_device_bytes_transferred_total", Help: "Bytes the devices report transferring while syncing.",
+		}),
+	}
+	d := m.device
 	m.reg.MustRegister(m.requests, m.pushed, m.pulled, m.errors, m.logins, m.bytesIn, m.bytesOut, m.pushBatch,
+		m.syncOps, m.syncDuration, m.syncLogFails,
+		d.reports, d.duration, d.retries, d.errors, d.conflicts, d.entities, d.bytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// observeReport adds a device's telemetry report to the device metrics. A
+// report of no sync (duration 0) adds no duration.
+func (d deviceMetrics) observeReport(r *dc.DeviceReport) {
+	d.reports.Inc()
+	m := r.Metrics
+	if m.SyncDuration > 0 {
+		d.duration.Observe(float64(m.SyncDuration) / 1000)
+	}
+	d.retries.Add(float64(m.RetryAttempts))
+	d.errors.Add(float64(m.ErrorsEncountered))
+	d.conflicts.Add(float64(m.ConflictsResolved))
+	d.entities.Add(float64(m.EntitiesSynced))
+	d.bytes.Add(float64(m.BytesTransferred))
 }
 
 func (m *metrics) handler() http.Handler {

@@ -8,6 +8,7 @@ import (
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/core"
+	"github.com/datacollect/datacollect/wire"
 )
 
 // Config tunes a Server. Zero values get defaults.
@@ -71,15 +72,19 @@ func New(store dc.ServerStore, cfg Config, o Options) *Server {
 }
 
 // Handler returns the HTTP handler: the API under /api/v1, /healthz,
-// /metrics, and the web app if configured.
+// /metrics, and the web app if configured. Every push and pull that passes
+// authentication and the header checks is audited into the app's sync log;
+// plan and telemetry requests are not.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", s.metrics.handler())
-	mux.HandleFunc("POST /api/v1/auth/login", s.handleLogin)
-	mux.HandleFunc("POST /api/v1/auth/renew", s.authenticated(s.handleRenew))
-	mux.HandleFunc("POST /api/v1/sync/push", s.authenticated(s.syncRequest(s.handlePush)))
-	mux.HandleFunc("GET /api/v1/sync/pull", s.authenticated(s.syncRequest(s.handlePull)))
+	mux.HandleFunc("POST "+wire.PathLogin, s.handleLogin)
+	mux.HandleFunc("POST "+wire.PathRenew, s.authenticated(s.handleRenew))
+	mux.HandleFunc("POST "+wire.PathPush, s.authenticated(s.syncRequest(s.audited(dc.AuditPush, s.push))))
+	mux.HandleFunc("GET "+wire.PathPull, s.authenticated(s.syncRequest(s.audited(dc.AuditPull, s.pull))))
+	mux.HandleFunc("GET "+wire.PathPlan, s.authenticated(s.syncRequest(s.handlePlan)))
+	mux.HandleFunc("POST "+wire.PathTelemetry, s.authenticated(s.syncRequest(s.handleTelemetry)))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, dc.Errorf(dc.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
 	})

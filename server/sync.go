@@ -3,65 +3,88 @@ package server
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/core"
+	"github.com/datacollect/datacollect/wire"
 )
 
-// syncRequest checks the headers every sync request carries: X-Client-ID
-// (the device) and X-Sync-Version (the protocol's semantic version: another
-// major is refused with 426, a newer minor keeps working).
+// maxClientID bounds the length of X-Client-ID.
+const maxClientID = 128
+
+// syncRequest checks the headers every sync request carries (see
+// checkSyncHeaders) before next runs.
 func (s *Server) syncRequest(next http.HandlerFunc) http.HandlerFunc {
-	major := strings.SplitN(dc.ProtocolVersion, ".", 2)[0]
 	return func(w http.ResponseWriter, r *http.Request) {
-		v := strings.TrimSpace(r.Header.Get("X-Sync-Version"))
-		if v == "" {
-			s.writeError(w, r, dc.Errorf(dc.EINVALID, "missing X-Sync-Version header (this server speaks %s)", dc.ProtocolVersion))
-			return
-		}
-		if m := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 2)[0]; m != major {
-			s.writeError(w, r, dc.Errorf(EVERSION, "this client speaks sync protocol %s but the server speaks %s: update the app", v, dc.ProtocolVersion))
-			return
-		}
-		id := strings.TrimSpace(r.Header.Get("X-Client-ID"))
-		if id == "" || len(id) > 128 {
-			s.writeError(w, r, dc.Errorf(dc.EINVALID, "missing or too long X-Client-ID header"))
+		if err := checkSyncHeaders(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		next(w, r)
 	}
 }
 
-func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
+// syncMajor is the major version of the sync protocol the server speaks.
+var syncMajor = strings.SplitN(dc.ProtocolVersion, ".", 2)[0]
+
+// checkSyncHeaders checks X-Client-ID (the device: EINVALID when missing or
+// too long) and X-Sync-Version (the protocol's semantic version: EINVALID
+// when missing, EVERSION for another major; a newer minor keeps working).
+func checkSyncHeaders(r *http.Request) error {
+	v := strings.TrimSpace(r.Header.Get("X-Sync-Version"))
+	if v == "" {
+		return dc.Errorf(dc.EINVALID, "missing X-Sync-Version header (this server speaks %s)", dc.ProtocolVersion)
+	}
+	if m := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 2)[0]; m != syncMajor {
+		return dc.Errorf(EVERSION, "this client speaks sync protocol %s but the server speaks %s: update the app", v, dc.ProtocolVersion)
+	}
+	if clientID(r) == "" {
+		return dc.Errorf(dc.EINVALID, "missing or too long X-Client-ID header")
+	}
+	return nil
+}
+
+// clientID returns the device's X-Client-ID, or "" if it is missing or too
+// long.
+func clientID(r *http.Request) string {
+	id := strings.TrimSpace(r.Header.Get("X-Client-ID"))
+	if len(id) > maxClientID {
+		return ""
+	}
+	return id
+}
+
+// push handles POST /api/v1/sync/push (audited).
+func (s *Server) push(r *http.Request, op *syncOp) (wire.Message, error) {
 	c := claimsOf(r)
 	var req dc.PushRequest
 	n, err := readBody(r, s.cfg.MaxBodyBytes, &req)
 	s.metrics.bytesIn.WithLabelValues("push").Add(float64(n))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	if len(req.Events) == 0 {
-		s.writeError(w, r, dc.Errorf(dc.EINVALID, "push has no events"))
-		return
+		return nil, dc.Errorf(dc.EINVALID, "push has no events")
 	}
 	if len(req.Events) > s.cfg.MaxPushEvents {
-		s.writeError(w, r, dc.Errorf(ETOOLARGE, "push has %d events; at most %d per request", len(req.Events), s.cfg.MaxPushEvents))
-		return
+		return nil, dc.Errorf(ETOOLARGE, "push has %d events; at most %d per request", len(req.Events), s.cfg.MaxPushEvents)
 	}
 	s.metrics.pushBatch.Observe(float64(len(req.Events)))
 	results, err := s.Push(r.Context(), c.App, c.Subject, req.Events)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	for _, res := range results {
+	stored := make([]*dc.Event, 0, len(results))
+	for i, res := range results {
 		s.metrics.pushed.WithLabelValues(res.Status).Inc()
+		if res.Status == dc.PushAccepted || res.Status == dc.PushConflict {
+			stored = append(stored, req.Events[i])
+		}
 	}
-	s.log.Info("push", "app", c.App, "user", c.Subject, "client", r.Header.Get("X-Client-ID"), "events", len(results))
-	s.write(w, r, http.StatusOK, &dc.PushResponse{Results: results})
+	op.countEntities(stored)
+	s.log.Info("push", "app", c.App, "user", c.Subject, "client", clientID(r), "events", len(results))
+	return &dc.PushResponse{Results: results}, nil
 }
 
 // Push applies a device's events to app in one durable transaction and
@@ -151,42 +174,3 @@ type txEntities struct {
 }
 
 func (t txEntities) Entity(guid string) (*dc.Entity, error) { return t.Get(guid) }
-
-func (s *Server) handlePull(w http.ResponseWriter, r *http.Request) {
-	c := claimsOf(r)
-	q := r.URL.Query()
-	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
-	if q.Get("since") == "" {
-		since, err = 0, nil
-	}
-	if err != nil || since < 0 {
-		s.writeError(w, r, dc.Errorf(dc.EINVALID, "since must be a non-negative integer"))
-		return
-	}
-	limit := 500
-	if l := q.Get("limit"); l != "" {
-		limit, err = strconv.Atoi(l)
-		if err != nil || limit <= 0 {
-			s.writeError(w, r, dc.Errorf(dc.EINVALID, "limit must be a positive integer"))
-			return
-		}
-	}
-	limit = min(limit, s.cfg.MaxPullPage)
-	evs, audit, more, err := s.store.Pull(r.Context(), c.App, since, limit)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	next := since
-	if len(evs) > 0 {
-		next = evs[len(evs)-1].Seq
-	}
-	if evs == nil {
-		evs = []*dc.Event{}
-	}
-	if audit == nil {
-		audit = []*dc.AuditEntry{}
-	}
-	s.metrics.pulled.Add(float64(len(evs)))
-	s.write(w, r, http.StatusOK, &dc.PullResponse{Events: evs, Audit: audit, NextCursor: next, HasMore: more})
-}

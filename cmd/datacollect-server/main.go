@@ -2,7 +2,9 @@
 
 // Command datacollect-server serves the DataCollect web app and its API.
 //
-//	datacollect-server serve [-addr 127.0.0.1:8080] [-web DIR]
+//	datacollect-server serve [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo]
+//	datacollect-server user add -app APP -email E -password P [-role sync|admin] [-db DSN]
+//	datacollect-server inspect -app APP [-db DSN] [-device ID] [-log N] [-json]
 package main
 
 import (

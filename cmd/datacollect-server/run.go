@@ -44,6 +44,9 @@ commands:
              [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo]
   user add   create a user of an app
              -app APP -email E -password P [-role sync|admin] [-db DSN]
+  inspect    show an app's sync state: event count and latest seq, the devices'
+             last reports, the newest sync-log entries
+             -app APP [-db DSN] [-device ID] [-log N (default 20)] [-json]
 
 DSN: a SQLite file path (default ` + DefaultDB + `) or postgres://user:pass@host/db
 `
@@ -63,6 +66,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return errors.New("usage: datacollect-server user add -app APP -email E -password P")
 		}
 		return m.userAdd(ctx, args[2:])
+	case "inspect":
+		return m.inspect(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -1,5 +1,6 @@
 // Package payload encodes and decodes the opaque payloads in which the
-// stores keep events, entities, entity records and audit entries.
+// stores keep events, entities, entity records, audit entries and device
+// reports.
 //
 // A payload is a header of two bytes, the format version and then flags
 // telling which maps and slices were nil (which MessagePack cannot tell from
@@ -91,6 +92,12 @@ func AppendAudit(buf []byte, a *dc.AuditEntry) ([]byte, error) {
 	return a.MarshalMsg(append(buf, Version, 0))
 }
 
+// AppendDeviceReport appends the payload of r to buf and returns the
+// extended buffer.
+func AppendDeviceReport(buf []byte, r *dc.DeviceReport) ([]byte, error) {
+	return r.MarshalMsg(append(buf, Version, 0))
+}
+
 // split checks the header of the payload b and returns its flags and its
 // msgp encoding.
 func split(b []byte) (byte, []byte, error) {
@@ -166,4 +173,18 @@ func DecodeAudit(b []byte) (*dc.AuditEntry, error) {
 		a.Changes = nil
 	}
 	return a, nil
+}
+
+// DecodeDeviceReport decodes the payload of a device report. The error, if
+// any, has the code ESTORE.
+func DecodeDeviceReport(b []byte) (*dc.DeviceReport, error) {
+	_, b, err := split(b)
+	if err != nil {
+		return nil, err
+	}
+	r := new(dc.DeviceReport)
+	if _, err := r.UnmarshalMsg(b); err != nil {
+		return nil, dc.Errorf(dc.ESTORE, "stored device report is corrupt: %v", err)
+	}
+	return r, nil
 }

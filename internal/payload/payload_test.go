@@ -219,6 +219,24 @@ func TestAuditRoundTrip(t *testing.T) {
 	}
 }
 
+func TestDeviceReportRoundTrip(t *testing.T) {
+	r := &dc.DeviceReport{LastSyncTime: "2026-11-25T10:00:00Z", Pending: 3, Failed: 1, Conflicts: 2,
+		LastError: "ENETWORK: offline", Cursor: 42, Metrics: dc.SyncMetrics{SyncDuration: 120,
+			EntitiesSynced: 7, BytesTransferred: 2048, ConflictsResolved: 1, ErrorsEncountered: 2, RetryAttempts: 3}}
+	b, err := AppendDeviceReport(nil, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHeader(t, b, 0)
+	got, err := DecodeDeviceReport(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("got %+v, want %+v", got, r)
+	}
+}
+
 func TestCorrupt(t *testing.T) {
 	good, err := AppendEvent(nil, &dc.Event{GUID: "e", Data: nestedData()})
 	if err != nil {
@@ -242,6 +260,8 @@ func TestCorrupt(t *testing.T) {
 			_, err = DecodeRecord(b)
 			checkESTORE(t, err)
 			_, err = DecodeAudit(b)
+			checkESTORE(t, err)
+			_, err = DecodeDeviceReport(b)
 			checkESTORE(t, err)
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 // Payloads are encoded by package payload. Event.LSeq and AuditEntry.ID are
 // not in them; Event.Seq is, and also in the clear column seq, which wins.
+// A device's payload is its report; its other fields are columns.
 
 func encodeEvent(e *dc.Event) ([]byte, error) {
 	return payload.AppendEvent(make([]byte, 0, 256), e)
@@ -42,4 +43,12 @@ func decodeAudit(id int64, b []byte) (a *dc.AuditEntry, err error) {
 		a.ID = id
 	}
 	return a, err
+}
+
+func encodeDeviceReport(r *dc.DeviceReport) ([]byte, error) {
+	return payload.AppendDeviceReport(make([]byte, 0, 128), r)
+}
+
+func decodeDeviceReport(b []byte) (*dc.DeviceReport, error) {
+	return payload.DecodeDeviceReport(b)
 }

@@ -33,12 +33,47 @@ const (
 	qCount      = `SELECT COUNT(*) FROM events WHERE app_id = $1 AND seq > $2`
 	qEntity     = `SELECT payload FROM entities WHERE app_id = $1 AND guid = $2`
 
+	// qNextLogID locks the app's sync-log head, creating it at 1, and
+	// returns the next id: a concurrent append of the app waits here until
+	// the holder ends.
+	qNextLogID = `INSERT INTO sync_log_heads (app_id, id) VALUES ($1, 1)
+		ON CONFLICT (app_id) DO UPDATE SET id = sync_log_heads.id + 1 RETURNING id`
+	qAppendSyncLog = `INSERT INTO sync_log (app_id, id, device_id, entities, status, payload)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+	// qSyncLog* select (id, payload) rows after id $2: see syncLogQuery.
+	qSyncLog          = `SELECT id, payload FROM sync_log WHERE app_id = $1 AND id > $2`
+	qSyncLogDevice    = ` AND device_id = $4`
+	qSyncLogAffecting = ` AND (entities > 0 OR status = 'error')`
+	qPutDevice        = `INSERT INTO devices (app_id, device_id, user_id, reported_at, payload)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (app_id, device_id) DO UPDATE SET user_id = excluded.user_id,
+			reported_at = excluded.reported_at, payload = excluded.payload`
+	qDevices = `SELECT device_id, user_id, reported_at, payload FROM devices WHERE app_id = $1 ORDER BY device_id`
+
 	qCreateUser = `INSERT INTO users (app_id, id, email, password_hash, role, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
 	qUserByEmail = `SELECT id, email, password_hash, role, created_at FROM users WHERE app_id = $1 AND email = $2`
 	qSecret      = `SELECT value FROM secrets WHERE name = $1`
 	qPutSecret   = `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`
 )
+
+// syncLogQuery returns the query of sync-log entries with the filters
+// asked: its parameters are the app ($1), the id after which to start ($2),
+// the limit ($3) and, with device, the device ($4). newest orders the rows
+// newest first.
+func syncLogQuery(device, affecting, newest bool) string {
+	q := qSyncLog
+	if device {
+		q += qSyncLogDevice
+	}
+	if affecting {
+		q += qSyncLogAffecting
+	}
+	if newest {
+		return q + ` ORDER BY id DESC LIMIT $3`
+	}
+	return q + ` ORDER BY id LIMIT $3`
+}
 
 // maxIn bounds the placeholders of one IN list.
 const maxIn = 256
@@ -73,7 +108,7 @@ var inLists = func() []string {
 // txQueries are the statements that run in transactions: write ones first,
 // then read ones. The SQLite backend prepares them when it opens.
 func txQueries() (write, read []string) {
-	write = []string{qLockApp, qSetAppSeq, qAppendEvent, qPutEntity, qAppendAudit}
+	write = []string{qLockApp, qSetAppSeq, qAppendEvent, qPutEntity, qAppendAudit, qNextLogID, qAppendSyncLog}
 	for _, in := range inLists {
 		write = append(write, qEventsIn+in, qEntitiesIn+in)
 	}

@@ -5,6 +5,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +176,45 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	}
 	for range 4 {
 		assert.NoError(t, <-errs)
+	}
+}
+
+// TestLastSyncLog: the newest entries that a query selects, oldest first.
+func TestLastSyncLog(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]func(t *testing.T) *sqlstore.Store{
+		"sqlite":   func(t *testing.T) *sqlstore.Store { return openSQLite(t, sqlitePath(t)) },
+		"postgres": func(t *testing.T) *sqlstore.Store { return openPostgres(t, pgtest.DSN(t)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			defer s.Close()
+			for i, dev := range []string{"d1", "d2", "d1", "d2", "d1"} {
+				require.NoError(t, s.AppendSyncLog(ctx, "app1", storetest.SyncEntry(fmt.Sprintf("l%d", i+1), dc.AuditPull, dev, i%2, dc.AuditOK)))
+			}
+			cases := []struct {
+				q    dc.SyncLogQuery
+				want []int64
+			}{
+				{dc.SyncLogQuery{Limit: 2}, []int64{4, 5}},
+				{dc.SyncLogQuery{Limit: 9}, []int64{1, 2, 3, 4, 5}},
+				{dc.SyncLogQuery{After: 4, Limit: 9}, []int64{5}},
+				{dc.SyncLogQuery{Limit: 2, DeviceID: "d1"}, []int64{3, 5}},
+				{dc.SyncLogQuery{Limit: 9, Affecting: true}, []int64{2, 4}},
+				{dc.SyncLogQuery{Limit: 9, DeviceID: "d1", Affecting: true}, nil},
+			}
+			for _, c := range cases {
+				got, err := s.LastSyncLog(ctx, "app1", c.q)
+				require.NoError(t, err)
+				var ids []int64
+				for _, a := range got {
+					ids = append(ids, a.ID)
+				}
+				assert.Equal(t, c.want, ids, "LastSyncLog(%+v)", c.q)
+			}
+			_, err := s.LastSyncLog(ctx, "app1", dc.SyncLogQuery{})
+			assert.Equal(t, dc.EINVALID, dc.ErrorCode(err))
+		})
 	}
 }

@@ -5,8 +5,9 @@
 // a PostgreSQL database shared by several server processes. Both run the
 // same SQL and pass the conformance suite in server/storetest.
 //
-// Events, entities and audit entries are kept as MessagePack payloads beside
-// the clear columns that queries need. Every row is scoped by its app.
+// Events, entities, audit entries, sync-log entries and device reports are
+// kept as MessagePack payloads beside the clear columns that queries need.
+// Every row is scoped by its app.
 //
 // Pushes of one app are serialised by the app's row in the apps table, which
 // holds its last sequence number: a Push locks it first, takes the sequence

@@ -36,6 +36,9 @@ func Run(t *testing.T, open func(t *testing.T) dc.ServerStore) {
 		{"EntityRoundTrip", testEntityRoundTrip},
 		{"Users", testUsers},
 		{"Secret", testSecret},
+		{"SyncLog", testSyncLog},
+		{"ConcurrentSyncLog", func(t *testing.T, s dc.ServerStore) { concurrentSyncLog(t, s, s) }},
+		{"Devices", testDevices},
 		{"ConcurrentPushes", func(t *testing.T, s dc.ServerStore) { concurrentPushes(t, s, s) }},
 		{"LateCommitIsNeverSkipped", func(t *testing.T, s dc.ServerStore) { lateCommit(t, s, s, false) }},
 		{"LateCommitRolledBack", func(t *testing.T, s dc.ServerStore) { lateCommit(t, s, s, true) }},
@@ -60,6 +63,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b dc.ServerStore)) {
 	}{
 		{"Secret", testSharedSecret},
 		{"ConcurrentPushes", concurrentPushes},
+		{"ConcurrentSyncLog", concurrentSyncLog},
 		{"LateCommitIsNeverSkipped", func(t *testing.T, a, b dc.ServerStore) { lateCommit(t, a, b, false) }},
 	}
 	for _, tc := range tests {
@@ -706,6 +710,10 @@ func testClosed(t *testing.T, s dc.ServerStore) {
 	errs["CreateUser"] = s.CreateUser(ctx, &dc.User{AppID: "app1", Email: "a@b.c"})
 	_, errs["UserByEmail"] = s.UserByEmail(ctx, "app1", "a@b.c")
 	_, errs["Secret"] = s.Secret(ctx, "jwt", func() ([]byte, error) { return []byte("x"), nil })
+	errs["AppendSyncLog"] = s.AppendSyncLog(ctx, "app1", SyncEntry("l1", dc.AuditPush, "d1", 1, dc.AuditOK))
+	_, errs["SyncLog"] = s.SyncLog(ctx, "app1", dc.SyncLogQuery{Limit: 10})
+	errs["PutDevice"] = s.PutDevice(ctx, &dc.Device{AppID: "app1", DeviceID: "d1"})
+	_, errs["Devices"] = s.Devices(ctx, "app1")
 	names := make([]string, 0, len(errs))
 	for name := range errs {
 		names = append(names, name)

@@ -1,0 +1,47 @@
+//go:build !js
+
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	dc "github.com/datacollect/datacollect"
+)
+
+// TestUpgradeFromVersion1: a database of schema version 1, with data,
+// opens at the current version and keeps its data.
+func TestUpgradeFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	for _, stmt := range append(migrations[0],
+		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		`INSERT INTO schema_version (version) VALUES (1)`,
+		`INSERT INTO apps (id, seq) VALUES ('app1', 7)`) {
+		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+
+	s, err := OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	var v int64
+	require.NoError(t, s.db.queryRow(ctx, `SELECT version FROM schema_version`).Scan(&v))
+	assert.Equal(t, int64(len(migrations)), v)
+	ev := &dc.Event{GUID: "e8", EntityGUID: "p1", Type: "create-individual", Timestamp: "2026-11-25T10:00:00.000Z"}
+	require.NoError(t, s.Push(ctx, "app1", func(tx dc.PushTx) error { return tx.Append(ev) }))
+	assert.Equal(t, int64(8), ev.Seq, "the app's sequence survives the upgrade")
+	a := &dc.AuditEntry{GUID: "l1", Action: dc.AuditPush, DeviceID: "d1", Status: dc.AuditOK}
+	require.NoError(t, s.AppendSyncLog(ctx, "app1", a))
+	assert.Equal(t, int64(1), a.ID)
+	require.NoError(t, s.PutDevice(ctx, &dc.Device{AppID: "app1", DeviceID: "d1"}))
+}

@@ -246,6 +246,13 @@ func (s *Scheduler) LocalChange(now time.Time) {
 	s.localAt = minTime(now.Add(s.p.Debounce), s.firstAt.Add(s.p.MaxWait))
 }
 
+// Block reports that there is no session to sync with (nobody logged in
+// yet): like a 401, nothing automatic happens until Resume.
+func (s *Scheduler) Block() {
+	s.authBlocked = true
+	s.nowAt, s.nowTrig = time.Time{}, ""
+}
+
 // Resume reports a new login: it clears AuthBlocked, Stopped, the attempts
 // and a pending retry, and makes a sync due at now (TriggerResume).
 func (s *Scheduler) Resume(now time.Time) {

@@ -106,6 +106,9 @@ func (h *schedHarness) handle(c *scenario.Command) string {
 		s.SetOnline(now, c.Name == "online")
 	case "change":
 		s.LocalChange(now)
+	case "block":
+		h.s.Block()
+		return h.next()
 	case "resume":
 		s.Resume(now)
 	case "auto":

@@ -55,6 +55,9 @@ type Client struct {
 // state.
 type Change struct {
 	Entities []*dc.Entity
+	// Local is true for changes recorded on this device (submitted forms),
+	// false for changes a pull brought.
+	Local bool
 }
 
 // New returns a Client over s.

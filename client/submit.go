@@ -80,7 +80,7 @@ func (c *Client) submit(ctx context.Context, fs []Form, batch bool) ([]*dc.Event
 	for attempt := 1; ; attempt++ {
 		out, changed, err := c.tryCommit(ctx, evs, given, attempt == 1, where)
 		if err == nil {
-			c.notify(Change{Entities: changed})
+			c.notify(Change{Entities: changed, Local: true})
 			return out, nil
 		}
 		if dc.ErrorCode(err) != dc.ECONFLICT || attempt == maxAttempts {

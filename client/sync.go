@@ -18,8 +18,13 @@ import (
 type Transport interface {
 	// Push sends a batch of events and returns the per-event results.
 	Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error)
-	// Pull fetches the page of events after cursor since.
-	Pull(ctx context.Context, since int64, limit int) (*dc.PullResponse, error)
+	// Pull fetches the page of events after a cursor.
+	Pull(ctx context.Context, q dc.PullQuery) (*dc.PullResponse, error)
+	// Plan asks how many events a pull from cursor since would bring,
+	// changing nothing.
+	Plan(ctx context.Context, since int64) (*dc.PlanResponse, error)
+	// Report sends the device's telemetry after a sync attempt.
+	Report(ctx context.Context, r *dc.DeviceReport) error
 }
 
 // ByteCounter is implemented by transports that count the bytes they sent
@@ -67,6 +72,7 @@ type SyncResult struct {
 	Pulled        int   `json:"pulled"`
 	Failed        int   `json:"failed"`
 	Conflicts     int   `json:"conflicts"`
+	Entities      int   `json:"entities"` // distinct entities pushed or pulled
 	DurationMs    int64 `json:"durationMs"`
 	BytesSent     int64 `json:"bytesSent"`
 	BytesReceived int64 `json:"bytesReceived"`
@@ -76,14 +82,22 @@ type SyncResult struct {
 // sequence number whose events (and all before) are applied here.
 const cursorKey = "sync.cursor"
 
+// logCursorKey is the metadata key of the device's cursor in the server's
+// sync log (the server's audit of sync operations, pulled with the events).
+const logCursorKey = "sync.logCursor"
+
 // Cursor returns the pull cursor (0 before the first pull).
 func (c *Client) Cursor(ctx context.Context) (int64, error) {
-	v, ok, err := c.store.Meta(ctx, cursorKey)
+	return c.metaInt(ctx, cursorKey)
+}
+
+func (c *Client) metaInt(ctx context.Context, key string) (int64, error) {
+	v, ok, err := c.store.Meta(ctx, key)
 	if err != nil || !ok {
 		return 0, err
 	}
 	if len(v) != 8 {
-		return 0, dc.Errorf(dc.ESTORE, "corrupt sync cursor")
+		return 0, dc.Errorf(dc.ESTORE, "corrupt %s", key)
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
 }
@@ -96,12 +110,12 @@ func encodeCursor(n int64) []byte {
 // while a sync (or push, or pull) runs joins it and gets its result.
 func (c *Client) Sync(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
 	o = o.withDefaults()
-	return c.measured(t, func() (SyncResult, error) {
-		res, err := c.push(ctx, t, o)
+	return c.measured(t, func(ents entitySet) (SyncResult, error) {
+		res, err := c.push(ctx, t, o, ents)
 		if err != nil {
 			return res, err
 		}
-		pr, err := c.pull(ctx, t, o)
+		pr, err := c.pull(ctx, t, o, ents)
 		res.Pulled, res.Failed, res.Conflicts = pr.Pulled, res.Failed+pr.Failed, res.Conflicts+pr.Conflicts
 		return res, err
 	})
@@ -110,22 +124,34 @@ func (c *Client) Sync(ctx context.Context, t Transport, o SyncOptions) (SyncResu
 // Push sends the LOCAL events only.
 func (c *Client) Push(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
 	o = o.withDefaults()
-	return c.measured(t, func() (SyncResult, error) { return c.push(ctx, t, o) })
+	return c.measured(t, func(ents entitySet) (SyncResult, error) { return c.push(ctx, t, o, ents) })
 }
 
 // Pull fetches and applies the events after the cursor only.
 func (c *Client) Pull(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
 	o = o.withDefaults()
-	return c.measured(t, func() (SyncResult, error) { return c.pull(ctx, t, o) })
+	return c.measured(t, func(ents entitySet) (SyncResult, error) { return c.pull(ctx, t, o, ents) })
+}
+
+// entitySet collects the guids of the entities a sync moved.
+type entitySet map[string]struct{}
+
+func (s entitySet) add(evs []*dc.Event) {
+	for _, e := range evs {
+		s[e.EntityGUID] = struct{}{}
+	}
 }
 
 // measured runs fn as the one sync in flight (see flight), adding its
-// duration and the bytes t moved meanwhile to its result.
-func (c *Client) measured(t Transport, fn func() (SyncResult, error)) (SyncResult, error) {
+// duration, the entities it moved and the bytes t moved meanwhile to its
+// result.
+func (c *Client) measured(t Transport, fn func(entitySet) (SyncResult, error)) (SyncResult, error) {
 	return c.syncs.do(func() (SyncResult, error) {
 		start := c.now()
 		sent0, recv0 := bytesOf(t)
-		res, err := fn()
+		ents := entitySet{}
+		res, err := fn(ents)
+		res.Entities = len(ents)
 		res.DurationMs = c.now().Sub(start).Milliseconds()
 		sent, recv := bytesOf(t)
 		res.BytesSent, res.BytesReceived = sent-sent0, recv-recv0
@@ -155,7 +181,7 @@ func (c *Client) pushable(ctx context.Context) ([]*dc.Event, error) {
 	return out, nil
 }
 
-func (c *Client) push(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
+func (c *Client) push(ctx context.Context, t Transport, o SyncOptions, ents entitySet) (SyncResult, error) {
 	var res SyncResult
 	evs, err := c.pushable(ctx)
 	if err != nil || len(evs) == 0 {
@@ -170,10 +196,11 @@ func (c *Client) push(ctx context.Context, t Transport, o SyncOptions) (SyncResu
 		done     int
 		wg       sync.WaitGroup
 	)
-	report := func(n int, r SyncResult) {
+	report := func(batch []*dc.Event, r SyncResult) {
 		mu.Lock()
 		defer mu.Unlock()
-		done += n
+		done += len(batch)
+		ents.add(batch)
 		res.Pushed += r.Pushed
 		res.Failed += r.Failed
 		res.Conflicts += r.Conflicts
@@ -196,7 +223,7 @@ func (c *Client) push(ctx context.Context, t Transport, o SyncOptions) (SyncResu
 					mu.Unlock()
 					return
 				}
-				report(len(batch), r)
+				report(batch, r)
 			}
 		}(lane)
 	}
@@ -246,27 +273,32 @@ func (c *Client) pushBatch(ctx context.Context, t Transport, batch []*dc.Event) 
 	return res, nil
 }
 
-func (c *Client) pull(ctx context.Context, t Transport, o SyncOptions) (SyncResult, error) {
+func (c *Client) pull(ctx context.Context, t Transport, o SyncOptions, ents entitySet) (SyncResult, error) {
 	var res SyncResult
 	for {
 		cursor, err := c.Cursor(ctx)
 		if err != nil {
 			return res, fmt.Errorf("pull: %w", err)
 		}
-		page, err := t.Pull(ctx, cursor, o.PageSize)
+		logCursor, err := c.metaInt(ctx, logCursorKey)
+		if err != nil {
+			return res, fmt.Errorf("pull: %w", err)
+		}
+		page, err := t.Pull(ctx, dc.PullQuery{Since: cursor, Limit: o.PageSize, LogSince: logCursor})
 		if err != nil {
 			return res, fmt.Errorf("pull: %w", err)
 		}
 		if err := checkPage(page, cursor); err != nil {
 			return res, err
 		}
-		if len(page.Events) > 0 || page.NextCursor > cursor {
+		if len(page.Events) > 0 || page.NextCursor > cursor || page.NextLogCursor > logCursor {
 			r, changed, err := c.applyPage(ctx, page, cursor)
 			if err != nil {
 				return res, err
 			}
 			res.Pulled += r.Pulled
 			res.Failed += r.Failed
+			ents.add(page.Events)
 			c.notify(Change{Entities: changed})
 		}
 		if o.Progress != nil {
@@ -331,6 +363,18 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 		UpdatedEvents: plan.Confirmed,
 		Entities:      plan.Records,
 		Meta:          map[string][]byte{cursorKey: encodeCursor(page.NextCursor)},
+	}
+	logNow, err := c.metaInt(ctx, logCursorKey)
+	if err != nil {
+		return res, nil, err
+	}
+	if page.NextLogCursor > logNow { // else another tab stored these entries
+		b.Meta[logCursorKey] = encodeCursor(page.NextLogCursor)
+		for _, a := range page.SyncLog {
+			cp := *a
+			cp.ID = 0
+			b.Audit = append(b.Audit, &cp)
+		}
 	}
 	for _, f := range plan.Failed {
 		if f.Event.Failure != nil {

@@ -26,7 +26,7 @@ type API struct {
 	mu        sync.Mutex
 	client    *client.Client
 	transport *FetchTransport
-	syncOpts  client.SyncOptions
+	life      *lifecycle
 	appID     string
 	dbName    string
 	unsub     func()
@@ -42,6 +42,16 @@ type InitOptions struct {
 	BatchSize   int    `json:"batchSize"`
 	PageSize    int    `json:"pageSize"`
 	Concurrency int    `json:"concurrency"`
+	// AutoSync (default true) syncs after changes, when the network
+	// returns, on a backing-off poll and on retries.
+	AutoSync *bool `json:"autoSync"`
+	// Scheduling, in milliseconds (0: the defaults of core.SchedulePolicy).
+	DebounceMs  int `json:"debounceMs"`
+	PollMinMs   int `json:"pollMinMs"`
+	PollMaxMs   int `json:"pollMaxMs"`
+	RetryBaseMs int `json:"retryBaseMs"`
+	RetryMaxMs  int `json:"retryMaxMs"`
+	MaxRetries  int `json:"maxRetries"`
 }
 
 // Install defines the API's methods on obj (normally window.datacollect,
@@ -65,9 +75,15 @@ func Install(obj js.Value, applier *core.Applier) *API {
 	a.method("login", a.login)
 	a.method("logout", a.logout)
 	a.method("session", a.session)
-	a.method("sync", a.syncMethod(syncBoth))
-	a.method("push", a.syncMethod(syncPush))
-	a.method("pull", a.syncMethod(syncPull))
+	a.method("sync", a.syncMethod(client.SyncBoth))
+	a.method("push", a.syncMethod(client.SyncPush))
+	a.method("pull", a.syncMethod(client.SyncPull))
+	a.method("status", a.status)
+	a.method("metrics", a.metrics)
+	a.method("retryFailed", a.retryFailed)
+	a.method("inspect", a.inspect)
+	a.method("plan", a.plan)
+	a.method("setAutoSync", a.setAutoSync)
 	return a
 }
 
@@ -79,8 +95,8 @@ func (a *API) method(name string, prepare func(args []js.Value) func() (any, err
 
 // current returns the initialised client or ECLOSED.
 func (a *API) current() (*client.Client, error) {
-	c, _, _, _, err := a.sessionParts()
-	return c, err
+	p, err := a.parts()
+	return p.c, err
 }
 
 func (a *API) init(args []js.Value) func() (any, error) {
@@ -118,28 +134,41 @@ func (a *API) init(args []js.Value) func() (any, error) {
 			t.SetToken(sess.Token)
 			c.SetUser(sess.UserID)
 		}
-		unsub := c.Subscribe(func(ch client.Change) {
-			a.events.emit("change", func() js.Value {
-				b := appendEntitiesJSON([]byte(`{"entities":`), ch.Entities)
-				return rawJSON(append(b, '}'))
-			})
+		unsub := c.Subscribe(func(ch client.Change) { a.emitChange(ch.Entities) })
+		life := newLifecycle(a, c, t, o.AppID, device, lifecycleOptions{
+			autoSync: o.AutoSync == nil || *o.AutoSync,
+			policy:   policyOf(o),
+			sync: client.SyncOptions{BatchSize: o.BatchSize, PageSize: o.PageSize, Concurrency: o.Concurrency,
+				Progress: func(p client.Progress) {
+					a.events.emit("progress", func() js.Value { v, _ := toJS(p); return v })
+				}},
 		})
+		if sess == nil {
+			life.syncer.WaitForLogin()
+		}
 		a.mu.Lock()
-		a.client, a.transport, a.appID, a.dbName, a.unsub = c, t, o.AppID, o.DBName, unsub
-		a.syncOpts = client.SyncOptions{BatchSize: o.BatchSize, PageSize: o.PageSize, Concurrency: o.Concurrency,
-			Progress: func(p client.Progress) {
-				a.events.emit("progress", func() js.Value { v, _ := toJS(p); return v })
-			}}
+		a.client, a.transport, a.life, a.appID, a.dbName, a.unsub = c, t, life, o.AppID, o.DBName, unsub
 		a.mu.Unlock()
 		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
 	}
 }
 
+// emitChange emits a change event with the entities' new state.
+func (a *API) emitChange(ents []*dc.Entity) {
+	a.events.emit("change", func() js.Value {
+		b := appendEntitiesJSON([]byte(`{"entities":`), ents)
+		return rawJSON(append(b, '}'))
+	})
+}
+
 func (a *API) closeClient() {
 	a.mu.Lock()
-	c, unsub := a.client, a.unsub
-	a.client, a.unsub = nil, nil
+	c, unsub, life := a.client, a.unsub, a.life
+	a.client, a.unsub, a.life = nil, nil, nil
 	a.mu.Unlock()
+	if life != nil {
+		life.close()
+	}
 	if unsub != nil {
 		unsub()
 	}

@@ -10,14 +10,22 @@ import (
 	"github.com/datacollect/datacollect/client"
 )
 
-// session returns the client, its transport and app, or ECLOSED.
-func (a *API) sessionParts() (*client.Client, *FetchTransport, string, client.SyncOptions, error) {
+// parts are the initialised API's collaborators.
+type parts struct {
+	c      *client.Client
+	t      *FetchTransport
+	app    string
+	syncer *client.Syncer
+}
+
+// parts returns the initialised client and its collaborators, or ECLOSED.
+func (a *API) parts() (parts, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.client == nil {
-		return nil, nil, "", client.SyncOptions{}, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId}) first")
+		return parts{}, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId}) first")
 	}
-	return a.client, a.transport, a.appID, a.syncOpts, nil
+	return parts{c: a.client, t: a.transport, app: a.appID, syncer: a.life.syncer}, nil
 }
 
 func (a *API) login(args []js.Value) func() (any, error) {
@@ -27,45 +35,50 @@ func (a *API) login(args []js.Value) func() (any, error) {
 	}
 	email, password := e.String(), p.String()
 	return func() (any, error) {
-		c, t, app, _, err := a.sessionParts()
+		p, err := a.parts()
 		if err != nil {
 			return nil, err
 		}
 		ctx := context.Background()
-		resp, err := t.Login(ctx, app, email, password)
+		resp, err := p.t.Login(ctx, p.app, email, password)
 		if err != nil {
 			return nil, err
 		}
 		s := &client.Session{Token: resp.Token, ExpiresAt: resp.ExpiresAt, UserID: resp.UserID, Email: email, Role: resp.Role}
-		if err := c.SetSession(ctx, s); err != nil {
+		if err := p.c.SetSession(ctx, s); err != nil {
 			return nil, err
 		}
-		t.SetToken(resp.Token)
+		p.t.SetToken(resp.Token)
+		p.c.SetUser(resp.UserID)
+		if err := p.syncer.Resume(ctx); err != nil {
+			return nil, err
+		}
 		return toJS(viewSession(s))
 	}
 }
 
 func (a *API) logout([]js.Value) func() (any, error) {
 	return func() (any, error) {
-		c, t, _, _, err := a.sessionParts()
+		p, err := a.parts()
 		if err != nil {
 			return nil, err
 		}
-		if err := c.SetSession(context.Background(), nil); err != nil {
+		if err := p.c.SetSession(context.Background(), nil); err != nil {
 			return nil, err
 		}
-		t.SetToken("")
+		p.t.SetToken("")
+		p.syncer.WaitForLogin()
 		return js.Undefined(), nil
 	}
 }
 
 func (a *API) session([]js.Value) func() (any, error) {
 	return func() (any, error) {
-		c, _, _, _, err := a.sessionParts()
+		p, err := a.parts()
 		if err != nil {
 			return nil, err
 		}
-		s, err := c.Session(context.Background())
+		s, err := p.c.Session(context.Background())
 		if err != nil {
 			return nil, err
 		}
@@ -81,35 +94,58 @@ func viewSession(s *client.Session) any {
 	return map[string]any{"userId": s.UserID, "email": s.Email, "role": s.Role, "expiresAt": s.ExpiresAt}
 }
 
-type syncKind int
+func (a *API) syncMethod(kind client.SyncKind) func([]js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) { return p.syncer.Sync(ctx, kind) })
+}
 
-const (
-	syncBoth syncKind = iota
-	syncPush
-	syncPull
-)
-
-func (a *API) syncMethod(kind syncKind) func([]js.Value) func() (any, error) {
+// call makes a method without arguments that runs fn on the initialised
+// client and returns its result as JSON.
+func (a *API) call(fn func(ctx context.Context, p parts) (any, error)) func([]js.Value) func() (any, error) {
 	return func([]js.Value) func() (any, error) {
 		return func() (any, error) {
-			c, t, _, o, err := a.sessionParts()
+			p, err := a.parts()
 			if err != nil {
 				return nil, err
 			}
-			ctx := context.Background()
-			var res client.SyncResult
-			switch kind {
-			case syncPush:
-				res, err = c.Push(ctx, t, o)
-			case syncPull:
-				res, err = c.Pull(ctx, t, o)
-			default:
-				res, err = c.Sync(ctx, t, o)
-			}
+			v, err := fn(context.Background(), p)
 			if err != nil {
 				return nil, err
 			}
-			return toJS(res)
+			return toJS(v)
 		}
 	}
+}
+
+func (a *API) status(args []js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) { return p.syncer.Status(ctx) })(args)
+}
+
+func (a *API) metrics(args []js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) { return p.syncer.Metrics(ctx) })(args)
+}
+
+func (a *API) inspect(args []js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) { return p.syncer.Inspect(ctx) })(args)
+}
+
+func (a *API) plan(args []js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) { return p.syncer.Plan(ctx) })(args)
+}
+
+func (a *API) retryFailed(args []js.Value) func() (any, error) {
+	return a.call(func(ctx context.Context, p parts) (any, error) {
+		n, err := p.syncer.RetryFailed(ctx)
+		return map[string]int{"requeued": n}, err
+	})(args)
+}
+
+func (a *API) setAutoSync(args []js.Value) func() (any, error) {
+	on := arg(args, 0)
+	if on.Type() != js.TypeBoolean {
+		return failed(dc.Errorf(dc.EINVALID, "setAutoSync needs true or false"))
+	}
+	return a.call(func(ctx context.Context, p parts) (any, error) {
+		p.syncer.SetAuto(on.Bool())
+		return p.syncer.Status(ctx)
+	})(args)
 }

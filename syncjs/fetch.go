@@ -4,12 +4,12 @@ package syncjs
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall/js"
+	"time"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
@@ -52,7 +52,7 @@ func (t *FetchTransport) Bytes() (int64, int64) { return t.sent.Load(), t.receiv
 // Login exchanges credentials for a token.
 func (t *FetchTransport) Login(ctx context.Context, app, email, password string) (*dc.LoginResponse, error) {
 	var resp dc.LoginResponse
-	if err := t.do(ctx, "POST", "/api/v1/auth/login", &dc.LoginRequest{AppID: app, Email: email, Password: password}, &resp, false); err != nil {
+	if err := t.do(ctx, "POST", wire.PathLogin, &dc.LoginRequest{AppID: app, Email: email, Password: password}, &resp, false); err != nil {
 		return nil, err
 	}
 	return &resp, nil
@@ -61,7 +61,7 @@ func (t *FetchTransport) Login(ctx context.Context, app, email, password string)
 // Renew exchanges a still valid token for a fresh one.
 func (t *FetchTransport) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 	var resp dc.LoginResponse
-	if err := t.do(ctx, "POST", "/api/v1/auth/renew", nil, &resp, true); err != nil {
+	if err := t.do(ctx, "POST", wire.PathRenew, nil, &resp, true); err != nil {
 		return nil, err
 	}
 	return &resp, nil
@@ -70,20 +70,33 @@ func (t *FetchTransport) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 // Push implements client.Transport.
 func (t *FetchTransport) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
 	var resp dc.PushResponse
-	if err := t.do(ctx, "POST", "/api/v1/sync/push", req, &resp, true); err != nil {
+	if err := t.do(ctx, "POST", wire.PathPush, req, &resp, true); err != nil {
 		return nil, err
 	}
 	return &resp, nil
 }
 
 // Pull implements client.Transport.
-func (t *FetchTransport) Pull(ctx context.Context, since int64, limit int) (*dc.PullResponse, error) {
+func (t *FetchTransport) Pull(ctx context.Context, q dc.PullQuery) (*dc.PullResponse, error) {
 	var resp dc.PullResponse
-	q := url.Values{"since": {strconv.FormatInt(since, 10)}, "limit": {strconv.Itoa(limit)}}
-	if err := t.do(ctx, "GET", "/api/v1/sync/pull?"+q.Encode(), nil, &resp, true); err != nil {
+	if err := t.do(ctx, "GET", wire.PullPath(q), nil, &resp, true); err != nil {
 		return nil, err
 	}
 	return &resp, nil
+}
+
+// Plan implements client.Transport.
+func (t *FetchTransport) Plan(ctx context.Context, since int64) (*dc.PlanResponse, error) {
+	var resp dc.PlanResponse
+	if err := t.do(ctx, "GET", wire.PlanPath(since), nil, &resp, true); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Report implements client.Transport.
+func (t *FetchTransport) Report(ctx context.Context, r *dc.DeviceReport) error {
+	return t.do(ctx, "POST", wire.PathTelemetry, r, nil, true)
 }
 
 // gzipThreshold is the body size from which requests are compressed.
@@ -97,7 +110,12 @@ func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wi
 		headers.Set("X-Client-ID", t.ClientID)
 	}
 	if auth {
-		headers.Set("Authorization", "Bearer "+t.bearer())
+		tok := t.bearer()
+		if tok == "" {
+			// No session: the server would answer 401.
+			return &dc.Error{Code: dc.EUNAUTHORIZED, Message: "not logged in", Status: 401}
+		}
+		headers.Set("Authorization", "Bearer "+tok)
 	}
 	init := jsObject.New()
 	init.Set("method", method)
@@ -144,11 +162,14 @@ func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wi
 	}
 	status := resp.Get("status").Int()
 	if status/100 != 2 {
-		var e dc.ErrorResponse
-		if err := wire.Unmarshal(ct, raw, &e); err != nil || e.Code == "" {
-			return &dc.Error{Code: wire.CodeOfStatus(status), Message: "HTTP " + strconv.Itoa(status)}
+		ra := ""
+		if v := resp.Get("headers").Call("get", "Retry-After"); v.Type() == js.TypeString {
+			ra = v.String()
 		}
-		return &dc.Error{Code: e.Code, Message: e.Message}
+		return wire.ErrorOf(status, ra, ct, raw, time.Now())
+	}
+	if out == nil {
+		return nil
 	}
 	return wire.Unmarshal(ct, raw, out)
 }

@@ -61,6 +61,7 @@ test-e2e:
 bench: deps build
 	cd e2e && node bench-capture.mjs
 	cd e2e && node bench-sync.mjs 10000
+	cd e2e && node bench-lifecycle.mjs
 	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench 'Ingest' -benchtime 200x ./integration/ | grep -E '^Benchmark'
 	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench . -benchtime 200x ./server/sqlstore/ | grep -E '^Benchmark'
 	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'CommitVsRawJS|ListEntities|RawJSGetAll' -benchtime 10x -exec $(WASMTEST) ./store/idb/ 2>&1 | grep -E '^Benchmark'

@@ -76,7 +76,7 @@ try {
     });
 
     const db = await rawDB('bench-raw');
-    await dc.init({ appId: 'bench-' + Date.now() });
+    await dc.init({ appId: 'bench-' + Date.now(), autoSync: false });
     for (let i = 0; i < 50; i++) { await rawPut(db, [form(i)]); await dc.submitForm(form(i)); } // warm-up
 
     let next = 1000;

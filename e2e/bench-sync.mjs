@@ -13,7 +13,7 @@ try {
   const open = async (name) => {
     const page = await openApp(await browser.newContext(), server.url, { bare: true });
     await page.evaluate(async ({ name, login }) => {
-      await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now() });
+      await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now(), autoSync: false });
       await window.datacollect.login(login.email, login.password);
     }, { name, login });
     return page;

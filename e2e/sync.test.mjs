@@ -13,7 +13,7 @@ async function device(name) {
   const page = await openApp(ctx, env.server.url);
   await page.evaluate(async ({ name, login }) => {
     const dc = window.datacollect;
-    await dc.init({ appId: 'demo', dbName: 'sync-test-' + name });
+    await dc.init({ appId: 'demo', dbName: 'sync-test-' + name, autoSync: false });
     await dc.login(login.email, login.password);
   }, { name, login });
   return { ctx, page };
@@ -89,7 +89,7 @@ test('device A records 200 households offline; B gets identical entities; edits 
   await a.page.reload();
   const after = await a.page.evaluate(async () => {
     const dc = await window.datacollect.ready;
-    await dc.init({ appId: 'demo', dbName: 'sync-test-a' });
+    await dc.init({ appId: 'demo', dbName: 'sync-test-a', autoSync: false });
     const s = await dc.session();
     const r = await dc.sync();
     const bad = await dc.login('demo@example.org', 'wrong').then(() => 'ok', (e) => e.code);

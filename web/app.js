@@ -55,6 +55,19 @@
         $('#sync-result').textContent = `Pushed ${r.pushed}, pulled ${r.pulled}, failed ${r.failed} in ${r.durationMs} ms`;
       } catch (err) { $('#sync-result').textContent = 'Sync failed: ' + err.code + ': ' + err.message; }
     });
+    const showStatus = (st) => {
+      const parts = [st.online ? 'Online' : 'Offline',
+        st.lastSyncTime ? 'last sync ' + new Date(st.lastSyncTime).toLocaleTimeString() : 'never synced',
+        st.pendingEvents + ' pending', st.failedEvents + ' failed'];
+      if (st.syncInProgress) parts.push('syncing…');
+      if (st.nextRetry) parts.push('retry at ' + new Date(st.nextRetry).toLocaleTimeString());
+      if (st.authRequired) parts.push('log in to sync');
+      if (st.lastError) parts.push('last error ' + st.lastError.code);
+      $('#sync-status').textContent = parts.join(' · ');
+    };
+    dc.addEventListener('status', (e) => showStatus(e.detail));
+    dc.addEventListener('auth', () => { $('#session').textContent = 'Session expired: log in again to sync'; });
+    showStatus(await dc.status());
     dc.addEventListener('progress', (e) => { $('#sync-result').textContent = `${e.detail.phase}: ${e.detail.done}/${e.detail.total}`; });
 
     $('#individual-form').addEventListener('submit', async (ev) => {

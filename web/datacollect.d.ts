@@ -98,11 +98,21 @@ export interface AuditEntry {
   guid: string;
   timestamp: string;
   userId: string;
-  /** The event type (or sync operation). */
+  /** The event type, or a sync operation: 'sync' (this device), 'push' / 'pull' (the server's, pulled with the events). */
   action: string;
   eventGuid?: string;
   entityGuid?: string;
+  /** Event changes; a device's 'sync' entry carries the trigger as {field: 'trigger', new: 'manual' | 'local' | ...}. */
   changes?: FieldChange[];
+  /** Sync operations only: */
+  deviceId?: string;
+  /** Distinct entities affected. */
+  entities?: number;
+  events?: number;
+  durationMs?: number;
+  status?: 'ok' | 'error';
+  /** "CODE: message" of a failed operation. */
+  error?: string;
 }
 
 export interface InitOptions {
@@ -120,6 +130,21 @@ export interface InitOptions {
   pageSize?: number;
   /** Push requests in flight (default 5); events of one entity are never reordered. */
   concurrency?: number;
+  /** Sync by itself (default true): after local changes (debounced), when the network returns,
+   *  on an idle poll that backs off while nothing changes, and on retries with exponential backoff. */
+  autoSync?: boolean;
+  /** Delay after a local change before syncing (default 2000). */
+  debounceMs?: number;
+  /** Idle poll interval after a sync that changed something (default 30000); doubles up to pollMaxMs. */
+  pollMinMs?: number;
+  /** Longest idle poll interval (default 600000). */
+  pollMaxMs?: number;
+  /** First retry delay cap (default 1000); doubles per failure, full jitter. */
+  retryBaseMs?: number;
+  /** Longest retry delay (default 300000). */
+  retryMaxMs?: number;
+  /** Failed attempts in a row before automatic retries stop (default 10). */
+  maxRetries?: number;
 }
 
 /** The logged-in user (the token itself is never exposed). */
@@ -132,11 +157,86 @@ export interface SyncResult {
   failed: number;
   /** Pushed events based on a version another device changed meanwhile. */
   conflicts: number;
+  /** Distinct entities pushed or pulled. */
+  entities: number;
   durationMs: number;
   /** Bytes on the wire (after compression). */
   bytesSent: number;
   bytesReceived: number;
 }
+
+export interface ErrorInfo { code: ErrorCode; message: string; }
+
+/** status(): persisted in IndexedDB (survives reloads, shared by the app's tabs). */
+export interface SyncStatus {
+  /** When the last successful sync ended (RFC 3339), or ''. */
+  lastSyncTime: string;
+  syncInProgress: boolean;
+  /** Recorded here, not yet acknowledged by the server (failed ones excluded). */
+  pendingEvents: number;
+  /** Refused by the server, with a reason (inspect().failedItems); retryFailed() re-queues them. */
+  failedEvents: number;
+  /** Conflicts the last sync reported. */
+  conflicts: number;
+  /** When the next automatic retry is due (RFC 3339), or ''. */
+  nextRetry: string;
+  online: boolean;
+  lastAttempt: string;
+  /** The last attempt's error, null after a success. */
+  lastError: ErrorInfo | null;
+  /** Failed attempts in a row. */
+  retryAttempts: number;
+  /** Nobody is logged in, or the server refused the session (401): automatic sync waits for login(). */
+  authRequired: boolean;
+}
+
+/** One sync attempt's measurements (metrics(), the `metrics` event, the telemetry sent to the server). */
+export interface SyncMetrics {
+  /** Milliseconds. */
+  syncDuration: number;
+  entitiesSynced: number;
+  bytesTransferred: number;
+  conflictsResolved: number;
+  /** Errors of this attempt and of the failed attempts before it in a row (transport errors and refused events). */
+  errorsEncountered: number;
+  /** Failed attempts before this one in a row (after 503, 503, 200: 2). */
+  retryAttempts: number;
+}
+
+export interface FailedItem { guid: string; entityGuid: string; type: string; timestamp: string; code: string; message: string; }
+
+/** inspect(): a support view of the device's sync state. */
+export interface Inspection {
+  unsyncedEvents: number;
+  lastSync: string;
+  /** The pull cursor: the last server sequence number applied here. */
+  cursor: number;
+  unresolvedConflicts: number;
+  /** The first 100 failed events and why. */
+  failedItems: FailedItem[];
+  nextRetry: string;
+  /** When the next automatic sync is due and why ('local', 'poll', 'retry', 'online', ...), or ''. */
+  nextSync: string;
+  nextTrigger: string;
+  attempts: number;
+  online: boolean;
+  autoSync: boolean;
+  authRequired: boolean;
+  pollIntervalMs: number;
+  lastError: ErrorInfo | null;
+  metrics: SyncMetrics | null;
+  deviceId: string;
+}
+
+export interface AlertDetail {
+  /** 'errors': a sync saw more than 10 errors; 'gave-up': automatic retries stopped. */
+  type: 'errors' | 'gave-up';
+  message: string;
+  errors: number;
+  error?: ErrorInfo;
+}
+
+export interface SyncDetail { result: SyncResult; metrics: SyncMetrics; error: ErrorInfo | null; }
 
 export interface ChangeDetail { entities: Entity[]; }
 export interface ProgressDetail { phase: 'push' | 'pull'; done: number; total: number; }
@@ -146,6 +246,16 @@ export interface DataCollectEventMap {
   change: CustomEvent<ChangeDetail>;
   /** A sync phase advanced (after each push batch and pull page). */
   progress: CustomEvent<ProgressDetail>;
+  /** The status may have changed (local changes, syncs, network, other tabs' syncs). */
+  status: CustomEvent<SyncStatus>;
+  /** A sync attempt ended (automatic or not, successful or not). */
+  sync: CustomEvent<SyncDetail>;
+  /** Each attempt's metrics. */
+  metrics: CustomEvent<SyncMetrics>;
+  /** More than 10 errors in a sync, or retries given up. */
+  alert: CustomEvent<AlertDetail>;
+  /** The server refused the session (401): call login() again; syncing then resumes. */
+  auth: CustomEvent<ErrorInfo>;
 }
 
 export interface DataCollect {
@@ -163,19 +273,32 @@ export interface DataCollect {
   listEntities(options?: { type?: EntityType; externalId?: string; includeDeleted?: boolean; limit?: number }): Promise<Entity[]>;
   /** Events in the order they were recorded on this device. */
   listEvents(options?: { entityGuid?: string; syncLevel?: SyncLevel; limit?: number }): Promise<Event[]>;
-  /** Logs in to the server of init's serverUrl; the session is kept across reloads. */
+  /** Logs in to the server of init's serverUrl; the session is kept across reloads. Resumes automatic sync. */
   login(email: string, password: string): Promise<Session>;
-  /** Forgets the session (local data stays). */
+  /** Forgets the session (local data stays); automatic sync waits for the next login. */
   logout(): Promise<void>;
   /** The current session, or null. */
   session(): Promise<Session | null>;
-  /** Pushes the LOCAL events, then pulls everyone else's. A call while a sync runs joins it. */
+  /** Pushes the LOCAL events, then pulls everyone else's. A call while a sync runs joins it; tabs of
+   *  one app take turns (Web Locks). Rejects with the attempt's error (ENETWORK offline, EUNAUTHORIZED, ...). */
   sync(): Promise<SyncResult>;
   /** Pushes only. */
   push(): Promise<SyncResult>;
   /** Pulls only. */
   pull(): Promise<SyncResult>;
-  /** Newest first. */
+  /** The sync status. */
+  status(): Promise<SyncStatus>;
+  /** The last attempt's metrics (persisted), or null before the first. */
+  metrics(): Promise<SyncMetrics | null>;
+  /** Re-queues the failed events (after the cause was fixed) and schedules a sync. */
+  retryFailed(): Promise<{ requeued: number }>;
+  /** Debugging: the device's sync state. */
+  inspect(): Promise<Inspection>;
+  /** Dry run: how many events a sync would push, and (asking the server) pull. Changes nothing. */
+  plan(): Promise<{ push: number; pull: number }>;
+  /** Turns automatic sync on or off; returns the status. */
+  setAutoSync(on: boolean): Promise<SyncStatus>;
+  /** Newest first: entity changes, and sync operations (this device's and the server's). */
   auditLog(options?: { entityGuid?: string; limit?: number }): Promise<AuditEntry[]>;
   addEventListener<K extends keyof DataCollectEventMap>(type: K, listener: (ev: DataCollectEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof DataCollectEventMap>(type: K, listener: (ev: DataCollectEventMap[K]) => void, options?: boolean | EventListenerOptions): void;

@@ -23,9 +23,10 @@ type ServerStore interface {
 	// Entity returns an entity of app as the server holds it, or nil.
 	Entity(ctx context.Context, app, guid string) (*Entity, error)
 
-	// AppendSyncLog stores an audited sync operation of app, assigning a.ID
-	// the app's next sync-log number.
-	AppendSyncLog(ctx context.Context, app string, a *AuditEntry) error
+	// AppendSyncLog stores audited sync operations of app in one
+	// transaction, assigning each entry's ID the app's next sync-log number,
+	// in order.
+	AppendSyncLog(ctx context.Context, app string, entries ...*AuditEntry) error
 	// SyncLog returns up to limit sync-log entries of app with ID > after,
 	// ID ascending; with affecting set, only those with Entities > 0 or
 	// Status "error"; with device set, only that device's.
@@ -62,6 +63,9 @@ type PushTx interface {
 	PutEntity(e *Entity) error
 	// AppendAudit stores an audit entry of the event with sequence seq.
 	AppendAudit(seq int64, a *AuditEntry) error
+	// AppendSyncLog stores the push's own sync-log entry with the events
+	// (see ServerStore.AppendSyncLog), assigning a.ID.
+	AppendSyncLog(a *AuditEntry) error
 }
 
 // User is a person who may sync an app's data.

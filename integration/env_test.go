@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 
 	"path/filepath"
@@ -49,10 +50,11 @@ func (c *clock) Advance(d time.Duration) {
 
 // env is a real server over a real database, served by httptest.
 type env struct {
-	t      *testing.T
-	store  dc.ServerStore
-	server *server.Server
-	http   *httptest.Server
+	t       *testing.T
+	store   dc.ServerStore
+	server  *server.Server
+	handler http.Handler // the server's handler
+	http    *httptest.Server
 	clock  *clock
 	n      atomic.Int64
 }
@@ -75,7 +77,22 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t *testing.T, dsn string) *env {
 	e := newBenchEnv(t, dsn)
 	e.t = t
+	e.http.Config.Handler = http.HandlerFunc(e.serveFlushed)
 	return e
+}
+
+// serveFlushed serves a request, then waits until the server's sync-log
+// entries are written before answering: the tests read the sync log right
+// after a pull, whose entry the server writes in the background.
+func (e *env) serveFlushed(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, r)
+	e.server.FlushSyncLog()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // newBenchEnv is newEnv for tests and benchmarks; the server's clock is
@@ -85,7 +102,8 @@ func newBenchEnv(tb testing.TB, dsn string) *env {
 	require.NoError(tb, err)
 	e := &env{store: s, clock: &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}}
 	e.server = server.New(s, server.Config{MaxBodyBytes: 1 << 20, TokenTTL: time.Hour}, server.Options{Now: e.clock.Now})
-	e.http = httptest.NewServer(e.server.Handler())
+	e.handler = e.server.Handler()
+	e.http = httptest.NewServer(e.handler)
 	tb.Cleanup(func() {
 		e.http.Close()
 		_ = s.Close()
@@ -97,7 +115,10 @@ func newBenchEnv(tb testing.TB, dsn string) *env {
 // the same HTTP address.
 func newServerOver(e *env, s dc.ServerStore) *server.Server {
 	srv := server.New(s, server.Config{MaxBodyBytes: 1 << 20, TokenTTL: time.Hour}, server.Options{Now: e.clock.Now})
-	e.http.Config.Handler = srv.Handler()
+	e.server, e.handler = srv, srv.Handler()
+	if e.t == nil { // a benchmark's env
+		e.http.Config.Handler = e.handler
+	}
 	return srv
 }
 

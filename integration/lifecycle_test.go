@@ -391,11 +391,11 @@ type faultyStore struct {
 	failLog, failPush bool
 }
 
-func (f *faultyStore) AppendSyncLog(ctx context.Context, app string, a *dc.AuditEntry) error {
+func (f *faultyStore) AppendSyncLog(ctx context.Context, app string, entries ...*dc.AuditEntry) error {
 	if f.failLog {
 		return dc.Errorf(dc.ESTORE, "sync log unavailable")
 	}
-	return f.ServerStore.AppendSyncLog(ctx, app, a)
+	return f.ServerStore.AppendSyncLog(ctx, app, entries...)
 }
 
 func (f *faultyStore) Push(ctx context.Context, app string, fn func(dc.PushTx) error) error {
@@ -406,8 +406,9 @@ func (f *faultyStore) Push(ctx context.Context, app string, fn func(dc.PushTx) e
 }
 
 // TestAuditFailuresDoNotFailRequests: a sync log that cannot be written is
-// logged and counted; the push and the pull succeed. A push that fails is
-// audited with its error.
+// logged and counted; the pull succeeds. A successful push's entry is in
+// the push's own transaction: it is stored with the events. A push that
+// fails is audited with its error.
 func TestAuditFailuresDoNotFailRequests(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		f := &faultyStore{ServerStore: e.store, failLog: true}
@@ -415,16 +416,18 @@ func TestAuditFailuresDoNotFailRequests(t *testing.T) {
 		tr, _ := e.transport(t, "app1")
 		assert.Equal(t, []string{"accepted"}, push(t, tr, create("e1", "p1")))
 		assert.Len(t, pull(t, tr, 0, 0).Events, 1)
-		assert.Empty(t, e.syncLog(t, "app1"))
+		log := e.syncLog(t, "app1")
+		require.Len(t, log, 1, "the pull's entry was lost, not the push's")
+		assert.Equal(t, "push "+tr.ClientID+" 1/1 ok", logLine(log[0]))
 		_, _, body := e.raw(t, rawReq{"GET", "/metrics", nil, nil})
-		assert.Contains(t, string(body), "datacollect_sync_log_failures_total 2\n")
+		assert.Contains(t, string(body), "datacollect_sync_log_failures_total 1\n")
 
 		f.failLog, f.failPush = false, true
 		_, err := tr.Push(ctx, &dc.PushRequest{Events: []*dc.Event{create("e2", "p2")}})
 		assert.Equal(t, dc.ESTORE, dc.ErrorCode(err))
-		log := e.syncLog(t, "app1")
-		require.Len(t, log, 1)
-		assert.Equal(t, "push "+tr.ClientID+" 0/0 error", logLine(log[0]))
-		assert.Equal(t, "ESTORE: disk on fire", log[0].Error)
+		log = e.syncLog(t, "app1")
+		require.Len(t, log, 2)
+		assert.Equal(t, "push "+tr.ClientID+" 0/0 error", logLine(log[1]))
+		assert.Equal(t, "ESTORE: disk on fire", log[1].Error)
 	})
 }

@@ -35,6 +35,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	logs    *logWriter
 }
 
 // Options are a Server's collaborators; nil ones get defaults.
@@ -68,6 +69,7 @@ func New(store dc.ServerStore, cfg Config, o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.logs = newLogWriter(store, s.logFailed)
 	return s
 }
 

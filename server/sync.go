@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/core"
@@ -71,18 +72,13 @@ func (s *Server) push(r *http.Request, op *syncOp) (wire.Message, error) {
 		return nil, dc.Errorf(ETOOLARGE, "push has %d events; at most %d per request", len(req.Events), s.cfg.MaxPushEvents)
 	}
 	s.metrics.pushBatch.Observe(float64(len(req.Events)))
-	results, err := s.Push(r.Context(), c.App, c.Subject, req.Events)
+	results, err := s.apply(r.Context(), c.App, c.Subject, req.Events, op)
 	if err != nil {
 		return nil, err
 	}
-	stored := make([]*dc.Event, 0, len(results))
-	for i, res := range results {
+	for _, res := range results {
 		s.metrics.pushed.WithLabelValues(res.Status).Inc()
-		if res.Status == dc.PushAccepted || res.Status == dc.PushConflict {
-			stored = append(stored, req.Events[i])
-		}
 	}
-	op.countEntities(stored)
 	s.log.Info("push", "app", c.App, "user", c.Subject, "client", clientID(r), "events", len(results))
 	return &dc.PushResponse{Results: results}, nil
 }
@@ -96,6 +92,12 @@ func (s *Server) push(r *http.Request, op *syncOp) (wire.Message, error) {
 // devices, so both hold the same entities. Events are stamped with the
 // authenticated user.
 func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event) ([]dc.PushResult, error) {
+	return s.apply(ctx, app, user, events, nil)
+}
+
+// apply is Push; with op set, it counts what the push stored into op and
+// stores op's sync-log entry in the push's transaction.
+func (s *Server) apply(ctx context.Context, app, user string, events []*dc.Event, op *syncOp) ([]dc.PushResult, error) {
 	var results []dc.PushResult
 	err := s.store.Push(ctx, app, func(tx dc.PushTx) error {
 		results = make([]dc.PushResult, 0, len(events))
@@ -160,12 +162,33 @@ func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event)
 				return err
 			}
 		}
+		if op != nil {
+			return logPush(tx, op, events, results)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if op != nil {
+		op.logged = true
+	}
 	return results, nil
+}
+
+// logPush fills op's entry with what the push stored and appends it in the
+// push's transaction: the entry commits with the events, at no extra cost.
+func logPush(tx dc.PushTx, op *syncOp, events []*dc.Event, results []dc.PushResult) error {
+	stored := make([]*dc.Event, 0, len(results))
+	for i, res := range results {
+		if res.Status == dc.PushAccepted || res.Status == dc.PushConflict {
+			stored = append(stored, events[i])
+		}
+	}
+	op.countEntities(stored)
+	a := op.entry
+	a.Entities, a.Events, a.DurationMs = op.entities, op.events, time.Since(op.start).Milliseconds()
+	return tx.AppendSyncLog(a)
 }
 
 // txEntities reads entities inside a push transaction, once each.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -20,6 +19,12 @@ import (
 
 // syncOp is what a push or pull did, as its audit entry records it.
 type syncOp struct {
+	// entry, set by a push, is the audit entry to store in the push's own
+	// transaction (its counts and duration filled in there); logged says
+	// it was.
+	entry  *dc.AuditEntry
+	logged bool
+	start  time.Time // when the request started
 	// entities is the number of distinct entities the operation affected:
 	// of the events a push stored, or of the events a pull sent.
 	entities int
@@ -51,9 +56,9 @@ const auditTimeout = 10 * time.Second
 func (s *Server) audited(action string, h syncHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		var op syncOp
+		op := syncOp{entry: s.syncEntry(r, action), start: start}
 		resp, err := h(r, &op)
-		s.audit(r, action, op, time.Since(start), err)
+		s.audit(r, op, time.Since(start), err)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -62,33 +67,55 @@ func (s *Server) audited(action string, h syncHandler) http.HandlerFunc {
 	}
 }
 
-// audit records a sync operation in the metrics and the app's sync log. A
-// failure to store the entry is logged and counted, never answered: the
-// operation itself is done.
-func (s *Server) audit(r *http.Request, action string, op syncOp, d time.Duration, err error) {
-	c := claimsOf(r)
-	a := &dc.AuditEntry{
-		GUID:       uuid.NewString(),
-		Timestamp:  s.now().UTC().Format(time.RFC3339Nano),
-		UserID:     c.Subject,
-		Action:     action,
-		DeviceID:   clientID(r),
-		Entities:   op.entities,
-		Events:     op.events,
-		DurationMs: d.Milliseconds(),
-		Status:     dc.AuditOK,
+// syncEntry returns the audit entry of a sync request, its counts and
+// outcome still to fill in.
+func (s *Server) syncEntry(r *http.Request, action string) *dc.AuditEntry {
+	return &dc.AuditEntry{
+		GUID:      uuid.NewString(),
+		Timestamp: s.now().UTC().Format(time.RFC3339Nano),
+		UserID:    claimsOf(r).Subject,
+		Action:    action,
+		DeviceID:  clientID(r),
+		Status:    dc.AuditOK,
 	}
+}
+
+// audit records a sync operation in the metrics and, unless its push
+// transaction stored it already, in the app's sync log. A failure to store
+// the entry is logged and counted, never answered: the operation itself is
+// done.
+func (s *Server) audit(r *http.Request, op syncOp, d time.Duration, err error) {
+	a := op.entry
+	a.Entities, a.Events, a.DurationMs = op.entities, op.events, d.Milliseconds()
 	if err != nil {
 		code, msg := publicError(err)
 		a.Status, a.Error = dc.AuditError, code+": "+msg
 	}
-	s.metrics.syncOps.WithLabelValues(action, a.Status).Inc()
-	s.metrics.syncDuration.WithLabelValues(action).Observe(d.Seconds())
-	// The entry is written even when the client has gone away.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), auditTimeout)
-	defer cancel()
-	if err := s.store.AppendSyncLog(ctx, c.App, a); err != nil {
-		s.metrics.syncLogFails.Inc()
-		s.log.Error("sync log", "app", c.App, "action", action, "client", a.DeviceID, "err", err)
+	s.metrics.syncOps.WithLabelValues(a.Action, a.Status).Inc()
+	s.metrics.syncDuration.WithLabelValues(a.Action).Observe(d.Seconds())
+	if op.logged && err == nil {
+		return
 	}
+	// A push waits until its entry is stored (group commit with the other
+	// requests' entries); a pull does not: its entry is written shortly
+	// after (Close waits for it), so that reads never wait for a write.
+	_ = s.logs.append(claimsOf(r).App, a, a.Action == dc.AuditPush)
+}
+
+// logFailed reports entries the sync log could not store.
+func (s *Server) logFailed(app string, n int, err error) {
+	s.metrics.syncLogFails.Add(float64(n))
+	s.log.Error("sync log", "app", app, "entries", n, "err", err)
+}
+
+// FlushSyncLog waits until the sync-log entries of the requests served so
+// far are written.
+func (s *Server) FlushSyncLog() {
+	s.logs.drain()
+}
+
+// Close writes what remains of the sync log. Call it after the HTTP server
+// has shut down.
+func (s *Server) Close() {
+	s.FlushSyncLog()
 }

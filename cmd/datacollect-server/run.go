@@ -158,7 +158,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return hs.Shutdown(shutdown)
+		err := hs.Shutdown(shutdown)
+		srv.Close()
+		return err
 	}
 }
 

@@ -180,3 +180,27 @@ func (p *pushTx) AppendAudit(seq int64, a *dc.AuditEntry) error {
 	}
 	return nil
 }
+
+// AppendSyncLog implements datacollect.PushTx.
+func (p *pushTx) AppendSyncLog(a *dc.AuditEntry) error {
+	if err := p.lock(); err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+	if a == nil {
+		return dc.Errorf(dc.EINVALID, "append sync log: no entry")
+	}
+	b, err := encodeAudit(a)
+	if err != nil {
+		return dc.Errorf(dc.EINVALID, "append sync log: encode entry %s: %v", a.GUID, err)
+	}
+	var id int64
+	if err := p.t.queryRow(p.ctx, qNextLogID, p.app).Scan(&id); err != nil {
+		return p.s.err("append sync log: next id", err)
+	}
+	if err := p.t.queue(p.ctx, qAppendSyncLog, p.app, id, a.DeviceID, int64(a.Entities), a.Status, b); err != nil {
+		return p.s.err("append sync log", err)
+	}
+	a.ID = id
+	return nil
+}

@@ -9,39 +9,48 @@ import (
 	dc "github.com/datacollect/datacollect"
 )
 
-// AppendSyncLog implements datacollect.ServerStore. The entry's ID comes
+// AppendSyncLog implements datacollect.ServerStore. Each entry's ID comes
 // from the app's row in sync_log_heads, locked and incremented in the
-// transaction that inserts the entry: an app's ids are unique, gap-free and
-// committed in order, also across server processes on one PostgreSQL
+// transaction that inserts the entries: an app's ids are unique, gap-free
+// and committed in order, also across server processes on one PostgreSQL
 // database, so that a reader that follows them as a cursor never skips an
-// entry that commits late. a.ID is set only once the entry is committed.
-func (s *Store) AppendSyncLog(ctx context.Context, app string, a *dc.AuditEntry) error {
+// entry that commits late. The IDs are set only once the entries are
+// committed.
+func (s *Store) AppendSyncLog(ctx context.Context, app string, entries ...*dc.AuditEntry) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	if app == "" || a == nil {
-		return dc.Errorf(dc.EINVALID, "append sync log: need an app and an entry")
+	if app == "" || len(entries) == 0 || slices.Contains(entries, nil) {
+		return dc.Errorf(dc.EINVALID, "append sync log: need an app and entries")
 	}
-	b, err := encodeAudit(a)
-	if err != nil {
-		return dc.Errorf(dc.EINVALID, "append sync log: encode entry %s: %v", a.GUID, err)
+	payloads := make([][]byte, len(entries))
+	for i, a := range entries {
+		b, err := encodeAudit(a)
+		if err != nil {
+			return dc.Errorf(dc.EINVALID, "append sync log: encode entry %s: %v", a.GUID, err)
+		}
+		payloads[i] = b
 	}
 	t, err := s.db.begin(ctx, true)
 	if err != nil {
 		return s.err("append sync log: begin", err)
 	}
 	defer t.rollback()
-	var id int64
-	if err := t.queryRow(ctx, qNextLogID, app).Scan(&id); err != nil {
-		return s.err("append sync log: next id", err)
-	}
-	if _, err := t.exec(ctx, qAppendSyncLog, app, id, a.DeviceID, int64(a.Entities), a.Status, b); err != nil {
-		return s.err("append sync log", err)
+	ids := make([]int64, len(entries))
+	for i, a := range entries {
+		if err := t.queryRow(ctx, qNextLogID, app).Scan(&ids[i]); err != nil {
+			return s.err("append sync log: next id", err)
+		}
+		if _, err := t.exec(ctx, qAppendSyncLog, app, ids[i], a.DeviceID, int64(a.Entities), a.Status, payloads[i]); err != nil {
+			return s.err("append sync log", err)
+		}
 	}
 	if err := t.commit(ctx); err != nil {
 		return s.err("append sync log: commit", err)
 	}
-	a.ID = id
+	for i, a := range entries {
+		a.ID = ids[i]
+	}
 	return nil
 }
 

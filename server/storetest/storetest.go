@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) dc.ServerStore) {
 		{"Users", testUsers},
 		{"Secret", testSecret},
 		{"SyncLog", testSyncLog},
+		{"SyncLogInPush", testSyncLogInPush},
 		{"ConcurrentSyncLog", func(t *testing.T, s dc.ServerStore) { concurrentSyncLog(t, s, s) }},
 		{"Devices", testDevices},
 		{"ConcurrentPushes", func(t *testing.T, s dc.ServerStore) { concurrentPushes(t, s, s) }},

@@ -201,3 +201,28 @@ func testDevices(t *testing.T, s dc.ServerStore) {
 		assert.Equal(t, dc.EINVALID, dc.ErrorCode(s.PutDevice(ctx, bad)), "%+v", bad)
 	}
 }
+
+// testSyncLogInPush: a push stores its own sync-log entry in its
+// transaction: numbered after the entries before it, and gone with the push
+// when the push fails.
+func testSyncLogInPush(t *testing.T, s dc.ServerStore) {
+	appendLog(t, s, "app1", SyncEntry("l1", dc.AuditPull, "d1", 0, dc.AuditOK), SyncEntry("l2", dc.AuditPull, "d2", 0, dc.AuditOK))
+	a := SyncEntry("p1", dc.AuditPush, "d1", 1, dc.AuditOK)
+	require.NoError(t, s.Push(ctx, "app1", func(tx dc.PushTx) error {
+		if err := tx.Append(&dc.Event{GUID: "e1", EntityGUID: "x", Type: "create-individual", Timestamp: "2026-11-25T10:00:00.000Z", SyncLevel: dc.Synced}); err != nil {
+			return err
+		}
+		return tx.AppendSyncLog(a)
+	}))
+	assert.Equal(t, int64(3), a.ID)
+	failed := SyncEntry("p2", dc.AuditPush, "d1", 1, dc.AuditOK)
+	err := s.Push(ctx, "app1", func(tx dc.PushTx) error {
+		if err := tx.AppendSyncLog(failed); err != nil {
+			return err
+		}
+		return dc.Errorf(dc.EINVALID, "changed my mind")
+	})
+	require.Error(t, err)
+	appendLog(t, s, "app1", SyncEntry("l3", dc.AuditPull, "d2", 0, dc.AuditOK))
+	assert.Equal(t, "l1,l2,p1,l3", syncLog(t, s, "app1", dc.SyncLogQuery{Limit: 10}), "the failed push left no entry and no gap")
+}

@@ -55,8 +55,8 @@ type env struct {
 	server  *server.Server
 	handler http.Handler // the server's handler
 	http    *httptest.Server
-	clock  *clock
-	n      atomic.Int64
+	clock   *clock
+	n       atomic.Int64
 }
 
 // backends runs fn once per server store.

@@ -7,6 +7,374 @@ import (
 )
 
 // DecodeMsg implements msgp.Decodable
+func (z *Conflict) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "id":
+			z.ID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "ID")
+				return
+			}
+		case "field":
+			z.Field, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Field")
+				return
+			}
+		case "current":
+			err = z.Current.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Current")
+				return
+			}
+		case "incoming":
+			err = z.Incoming.DecodeMsg(dc)
+			if err != nil {
+				err = msgp.WrapError(err, "Incoming")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Conflict) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 4
+	// write "id"
+	err = en.Append(0x84, 0xa2, 0x69, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.ID)
+	if err != nil {
+		err = msgp.WrapError(err, "ID")
+		return
+	}
+	// write "field"
+	err = en.Append(0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Field)
+	if err != nil {
+		err = msgp.WrapError(err, "Field")
+		return
+	}
+	// write "current"
+	err = en.Append(0xa7, 0x63, 0x75, 0x72, 0x72, 0x65, 0x6e, 0x74)
+	if err != nil {
+		return
+	}
+	err = z.Current.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Current")
+		return
+	}
+	// write "incoming"
+	err = en.Append(0xa8, 0x69, 0x6e, 0x63, 0x6f, 0x6d, 0x69, 0x6e, 0x67)
+	if err != nil {
+		return
+	}
+	err = z.Incoming.EncodeMsg(en)
+	if err != nil {
+		err = msgp.WrapError(err, "Incoming")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Conflict) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 4
+	// string "id"
+	o = append(o, 0x84, 0xa2, 0x69, 0x64)
+	o = msgp.AppendString(o, z.ID)
+	// string "field"
+	o = append(o, 0xa5, 0x66, 0x69, 0x65, 0x6c, 0x64)
+	o = msgp.AppendString(o, z.Field)
+	// string "current"
+	o = append(o, 0xa7, 0x63, 0x75, 0x72, 0x72, 0x65, 0x6e, 0x74)
+	o, err = z.Current.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Current")
+		return
+	}
+	// string "incoming"
+	o = append(o, 0xa8, 0x69, 0x6e, 0x63, 0x6f, 0x6d, 0x69, 0x6e, 0x67)
+	o, err = z.Incoming.MarshalMsg(o)
+	if err != nil {
+		err = msgp.WrapError(err, "Incoming")
+		return
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Conflict) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "id":
+			z.ID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "ID")
+				return
+			}
+		case "field":
+			z.Field, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Field")
+				return
+			}
+		case "current":
+			bts, err = z.Current.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Current")
+				return
+			}
+		case "incoming":
+			bts, err = z.Incoming.UnmarshalMsg(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Incoming")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Conflict) Msgsize() (s int) {
+	s = 1 + 3 + msgp.StringPrefixSize + len(z.ID) + 6 + msgp.StringPrefixSize + len(z.Field) + 8 + z.Current.Msgsize() + 9 + z.Incoming.Msgsize()
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *ConflictSide) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "value":
+			z.Value, err = dc.ReadIntf()
+			if err != nil {
+				err = msgp.WrapError(err, "Value")
+				return
+			}
+		case "event":
+			z.Event, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Event")
+				return
+			}
+		case "device":
+			z.Device, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "hlc":
+			z.HLC, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *ConflictSide) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 4
+	// write "value"
+	err = en.Append(0x84, 0xa5, 0x76, 0x61, 0x6c, 0x75, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteIntf(z.Value)
+	if err != nil {
+		err = msgp.WrapError(err, "Value")
+		return
+	}
+	// write "event"
+	err = en.Append(0xa5, 0x65, 0x76, 0x65, 0x6e, 0x74)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Event)
+	if err != nil {
+		err = msgp.WrapError(err, "Event")
+		return
+	}
+	// write "device"
+	err = en.Append(0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Device)
+	if err != nil {
+		err = msgp.WrapError(err, "Device")
+		return
+	}
+	// write "hlc"
+	err = en.Append(0xa3, 0x68, 0x6c, 0x63)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.HLC)
+	if err != nil {
+		err = msgp.WrapError(err, "HLC")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *ConflictSide) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 4
+	// string "value"
+	o = append(o, 0x84, 0xa5, 0x76, 0x61, 0x6c, 0x75, 0x65)
+	o, err = msgp.AppendIntf(o, z.Value)
+	if err != nil {
+		err = msgp.WrapError(err, "Value")
+		return
+	}
+	// string "event"
+	o = append(o, 0xa5, 0x65, 0x76, 0x65, 0x6e, 0x74)
+	o = msgp.AppendString(o, z.Event)
+	// string "device"
+	o = append(o, 0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
+	o = msgp.AppendString(o, z.Device)
+	// string "hlc"
+	o = append(o, 0xa3, 0x68, 0x6c, 0x63)
+	o = msgp.AppendString(o, z.HLC)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *ConflictSide) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "value":
+			z.Value, bts, err = msgp.ReadIntfBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Value")
+				return
+			}
+		case "event":
+			z.Event, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Event")
+				return
+			}
+		case "device":
+			z.Device, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "hlc":
+			z.HLC, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *ConflictSide) Msgsize() (s int) {
+	s = 1 + 6 + msgp.GuessSize(z.Value) + 6 + msgp.StringPrefixSize + len(z.Event) + 7 + msgp.StringPrefixSize + len(z.Device) + 4 + msgp.StringPrefixSize + len(z.HLC)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
 func (z *Entity) DecodeMsg(dc *msgp.Reader) (err error) {
 	var field []byte
 	_ = field
@@ -117,6 +485,72 @@ func (z *Entity) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Deleted")
 				return
 			}
+		case "stamps":
+			var zb0005 uint32
+			zb0005, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Stamps")
+				return
+			}
+			if z.Stamps == nil {
+				z.Stamps = make(map[string]Stamp, zb0005)
+			} else if len(z.Stamps) > 0 {
+				clear(z.Stamps)
+			}
+			for zb0005 > 0 {
+				zb0005--
+				var za0004 string
+				za0004, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps")
+					return
+				}
+				var za0005 Stamp
+				err = za0005.DecodeMsg(dc)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps", za0004)
+					return
+				}
+				z.Stamps[za0004] = za0005
+			}
+		case "conflicts":
+			var zb0006 uint32
+			zb0006, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Conflicts")
+				return
+			}
+			if cap(z.Conflicts) >= int(zb0006) {
+				z.Conflicts = (z.Conflicts)[:zb0006]
+			} else {
+				z.Conflicts = make([]Conflict, zb0006)
+			}
+			for za0006 := range z.Conflicts {
+				err = z.Conflicts[za0006].DecodeMsg(dc)
+				if err != nil {
+					err = msgp.WrapError(err, "Conflicts", za0006)
+					return
+				}
+			}
+		case "distinct":
+			var zb0007 uint32
+			zb0007, err = dc.ReadArrayHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Distinct")
+				return
+			}
+			if cap(z.Distinct) >= int(zb0007) {
+				z.Distinct = (z.Distinct)[:zb0007]
+			} else {
+				z.Distinct = make([]string, zb0007)
+			}
+			for za0007 := range z.Distinct {
+				z.Distinct[za0007], err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Distinct", za0007)
+					return
+				}
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -130,115 +564,201 @@ func (z *Entity) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Entity) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 9
-	// write "guid"
-	err = en.Append(0x89, 0xa4, 0x67, 0x75, 0x69, 0x64)
+	// check for omitted fields
+	zb0001Len := uint32(12)
+	var zb0001Mask uint16 /* 12 bits */
+	_ = zb0001Mask
+	if z.Stamps == nil {
+		zb0001Len--
+		zb0001Mask |= 0x200
+	}
+	if z.Conflicts == nil {
+		zb0001Len--
+		zb0001Mask |= 0x400
+	}
+	if z.Distinct == nil {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteString(z.GUID)
-	if err != nil {
-		err = msgp.WrapError(err, "GUID")
-		return
-	}
-	// write "type"
-	err = en.Append(0xa4, 0x74, 0x79, 0x70, 0x65)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(string(z.Type))
-	if err != nil {
-		err = msgp.WrapError(err, "Type")
-		return
-	}
-	// write "version"
-	err = en.Append(0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
-	if err != nil {
-		return
-	}
-	err = en.WriteInt64(z.Version)
-	if err != nil {
-		err = msgp.WrapError(err, "Version")
-		return
-	}
-	// write "data"
-	err = en.Append(0xa4, 0x64, 0x61, 0x74, 0x61)
-	if err != nil {
-		return
-	}
-	err = en.WriteMapHeader(uint32(len(z.Data)))
-	if err != nil {
-		err = msgp.WrapError(err, "Data")
-		return
-	}
-	for za0001, za0002 := range z.Data {
-		err = en.WriteString(za0001)
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "guid"
+		err = en.Append(0xa4, 0x67, 0x75, 0x69, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.GUID)
+		if err != nil {
+			err = msgp.WrapError(err, "GUID")
+			return
+		}
+		// write "type"
+		err = en.Append(0xa4, 0x74, 0x79, 0x70, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(string(z.Type))
+		if err != nil {
+			err = msgp.WrapError(err, "Type")
+			return
+		}
+		// write "version"
+		err = en.Append(0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt64(z.Version)
+		if err != nil {
+			err = msgp.WrapError(err, "Version")
+			return
+		}
+		// write "data"
+		err = en.Append(0xa4, 0x64, 0x61, 0x74, 0x61)
+		if err != nil {
+			return
+		}
+		err = en.WriteMapHeader(uint32(len(z.Data)))
 		if err != nil {
 			err = msgp.WrapError(err, "Data")
 			return
 		}
-		err = en.WriteIntf(za0002)
+		for za0001, za0002 := range z.Data {
+			err = en.WriteString(za0001)
+			if err != nil {
+				err = msgp.WrapError(err, "Data")
+				return
+			}
+			err = en.WriteIntf(za0002)
+			if err != nil {
+				err = msgp.WrapError(err, "Data", za0001)
+				return
+			}
+		}
+		// write "memberIds"
+		err = en.Append(0xa9, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x49, 0x64, 0x73)
 		if err != nil {
-			err = msgp.WrapError(err, "Data", za0001)
 			return
 		}
-	}
-	// write "memberIds"
-	err = en.Append(0xa9, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x49, 0x64, 0x73)
-	if err != nil {
-		return
-	}
-	err = en.WriteArrayHeader(uint32(len(z.MemberIDs)))
-	if err != nil {
-		err = msgp.WrapError(err, "MemberIDs")
-		return
-	}
-	for za0003 := range z.MemberIDs {
-		err = en.WriteString(z.MemberIDs[za0003])
+		err = en.WriteArrayHeader(uint32(len(z.MemberIDs)))
 		if err != nil {
-			err = msgp.WrapError(err, "MemberIDs", za0003)
+			err = msgp.WrapError(err, "MemberIDs")
 			return
 		}
-	}
-	// write "externalId"
-	err = en.Append(0xaa, 0x65, 0x78, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x49, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.ExternalID)
-	if err != nil {
-		err = msgp.WrapError(err, "ExternalID")
-		return
-	}
-	// write "lastUpdated"
-	err = en.Append(0xab, 0x6c, 0x61, 0x73, 0x74, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.LastUpdated)
-	if err != nil {
-		err = msgp.WrapError(err, "LastUpdated")
-		return
-	}
-	// write "syncLevel"
-	err = en.Append(0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
-	if err != nil {
-		return
-	}
-	err = z.SyncLevel.EncodeMsg(en)
-	if err != nil {
-		err = msgp.WrapError(err, "SyncLevel")
-		return
-	}
-	// write "deleted"
-	err = en.Append(0xa7, 0x64, 0x65, 0x6c, 0x65, 0x74, 0x65, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteBool(z.Deleted)
-	if err != nil {
-		err = msgp.WrapError(err, "Deleted")
-		return
+		for za0003 := range z.MemberIDs {
+			err = en.WriteString(z.MemberIDs[za0003])
+			if err != nil {
+				err = msgp.WrapError(err, "MemberIDs", za0003)
+				return
+			}
+		}
+		// write "externalId"
+		err = en.Append(0xaa, 0x65, 0x78, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x49, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.ExternalID)
+		if err != nil {
+			err = msgp.WrapError(err, "ExternalID")
+			return
+		}
+		// write "lastUpdated"
+		err = en.Append(0xab, 0x6c, 0x61, 0x73, 0x74, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.LastUpdated)
+		if err != nil {
+			err = msgp.WrapError(err, "LastUpdated")
+			return
+		}
+		// write "syncLevel"
+		err = en.Append(0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+		if err != nil {
+			return
+		}
+		err = z.SyncLevel.EncodeMsg(en)
+		if err != nil {
+			err = msgp.WrapError(err, "SyncLevel")
+			return
+		}
+		// write "deleted"
+		err = en.Append(0xa7, 0x64, 0x65, 0x6c, 0x65, 0x74, 0x65, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteBool(z.Deleted)
+		if err != nil {
+			err = msgp.WrapError(err, "Deleted")
+			return
+		}
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
+			// write "stamps"
+			err = en.Append(0xa6, 0x73, 0x74, 0x61, 0x6d, 0x70, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteMapHeader(uint32(len(z.Stamps)))
+			if err != nil {
+				err = msgp.WrapError(err, "Stamps")
+				return
+			}
+			for za0004, za0005 := range z.Stamps {
+				err = en.WriteString(za0004)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps")
+					return
+				}
+				err = za0005.EncodeMsg(en)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps", za0004)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// write "conflicts"
+			err = en.Append(0xa9, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteArrayHeader(uint32(len(z.Conflicts)))
+			if err != nil {
+				err = msgp.WrapError(err, "Conflicts")
+				return
+			}
+			for za0006 := range z.Conflicts {
+				err = z.Conflicts[za0006].EncodeMsg(en)
+				if err != nil {
+					err = msgp.WrapError(err, "Conflicts", za0006)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// write "distinct"
+			err = en.Append(0xa8, 0x64, 0x69, 0x73, 0x74, 0x69, 0x6e, 0x63, 0x74)
+			if err != nil {
+				return
+			}
+			err = en.WriteArrayHeader(uint32(len(z.Distinct)))
+			if err != nil {
+				err = msgp.WrapError(err, "Distinct")
+				return
+			}
+			for za0007 := range z.Distinct {
+				err = en.WriteString(z.Distinct[za0007])
+				if err != nil {
+					err = msgp.WrapError(err, "Distinct", za0007)
+					return
+				}
+			}
+		}
 	}
 	return
 }
@@ -246,49 +766,103 @@ func (z *Entity) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Entity) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 9
-	// string "guid"
-	o = append(o, 0x89, 0xa4, 0x67, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.GUID)
-	// string "type"
-	o = append(o, 0xa4, 0x74, 0x79, 0x70, 0x65)
-	o = msgp.AppendString(o, string(z.Type))
-	// string "version"
-	o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
-	o = msgp.AppendInt64(o, z.Version)
-	// string "data"
-	o = append(o, 0xa4, 0x64, 0x61, 0x74, 0x61)
-	o = msgp.AppendMapHeader(o, uint32(len(z.Data)))
-	for za0001, za0002 := range z.Data {
-		o = msgp.AppendString(o, za0001)
-		o, err = msgp.AppendIntf(o, za0002)
+	// check for omitted fields
+	zb0001Len := uint32(12)
+	var zb0001Mask uint16 /* 12 bits */
+	_ = zb0001Mask
+	if z.Stamps == nil {
+		zb0001Len--
+		zb0001Mask |= 0x200
+	}
+	if z.Conflicts == nil {
+		zb0001Len--
+		zb0001Mask |= 0x400
+	}
+	if z.Distinct == nil {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "guid"
+		o = append(o, 0xa4, 0x67, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.GUID)
+		// string "type"
+		o = append(o, 0xa4, 0x74, 0x79, 0x70, 0x65)
+		o = msgp.AppendString(o, string(z.Type))
+		// string "version"
+		o = append(o, 0xa7, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+		o = msgp.AppendInt64(o, z.Version)
+		// string "data"
+		o = append(o, 0xa4, 0x64, 0x61, 0x74, 0x61)
+		o = msgp.AppendMapHeader(o, uint32(len(z.Data)))
+		for za0001, za0002 := range z.Data {
+			o = msgp.AppendString(o, za0001)
+			o, err = msgp.AppendIntf(o, za0002)
+			if err != nil {
+				err = msgp.WrapError(err, "Data", za0001)
+				return
+			}
+		}
+		// string "memberIds"
+		o = append(o, 0xa9, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x49, 0x64, 0x73)
+		o = msgp.AppendArrayHeader(o, uint32(len(z.MemberIDs)))
+		for za0003 := range z.MemberIDs {
+			o = msgp.AppendString(o, z.MemberIDs[za0003])
+		}
+		// string "externalId"
+		o = append(o, 0xaa, 0x65, 0x78, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x49, 0x64)
+		o = msgp.AppendString(o, z.ExternalID)
+		// string "lastUpdated"
+		o = append(o, 0xab, 0x6c, 0x61, 0x73, 0x74, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64)
+		o = msgp.AppendString(o, z.LastUpdated)
+		// string "syncLevel"
+		o = append(o, 0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+		o, err = z.SyncLevel.MarshalMsg(o)
 		if err != nil {
-			err = msgp.WrapError(err, "Data", za0001)
+			err = msgp.WrapError(err, "SyncLevel")
 			return
 		}
+		// string "deleted"
+		o = append(o, 0xa7, 0x64, 0x65, 0x6c, 0x65, 0x74, 0x65, 0x64)
+		o = msgp.AppendBool(o, z.Deleted)
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
+			// string "stamps"
+			o = append(o, 0xa6, 0x73, 0x74, 0x61, 0x6d, 0x70, 0x73)
+			o = msgp.AppendMapHeader(o, uint32(len(z.Stamps)))
+			for za0004, za0005 := range z.Stamps {
+				o = msgp.AppendString(o, za0004)
+				o, err = za0005.MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps", za0004)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// string "conflicts"
+			o = append(o, 0xa9, 0x63, 0x6f, 0x6e, 0x66, 0x6c, 0x69, 0x63, 0x74, 0x73)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Conflicts)))
+			for za0006 := range z.Conflicts {
+				o, err = z.Conflicts[za0006].MarshalMsg(o)
+				if err != nil {
+					err = msgp.WrapError(err, "Conflicts", za0006)
+					return
+				}
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// string "distinct"
+			o = append(o, 0xa8, 0x64, 0x69, 0x73, 0x74, 0x69, 0x6e, 0x63, 0x74)
+			o = msgp.AppendArrayHeader(o, uint32(len(z.Distinct)))
+			for za0007 := range z.Distinct {
+				o = msgp.AppendString(o, z.Distinct[za0007])
+			}
+		}
 	}
-	// string "memberIds"
-	o = append(o, 0xa9, 0x6d, 0x65, 0x6d, 0x62, 0x65, 0x72, 0x49, 0x64, 0x73)
-	o = msgp.AppendArrayHeader(o, uint32(len(z.MemberIDs)))
-	for za0003 := range z.MemberIDs {
-		o = msgp.AppendString(o, z.MemberIDs[za0003])
-	}
-	// string "externalId"
-	o = append(o, 0xaa, 0x65, 0x78, 0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x49, 0x64)
-	o = msgp.AppendString(o, z.ExternalID)
-	// string "lastUpdated"
-	o = append(o, 0xab, 0x6c, 0x61, 0x73, 0x74, 0x55, 0x70, 0x64, 0x61, 0x74, 0x65, 0x64)
-	o = msgp.AppendString(o, z.LastUpdated)
-	// string "syncLevel"
-	o = append(o, 0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
-	o, err = z.SyncLevel.MarshalMsg(o)
-	if err != nil {
-		err = msgp.WrapError(err, "SyncLevel")
-		return
-	}
-	// string "deleted"
-	o = append(o, 0xa7, 0x64, 0x65, 0x6c, 0x65, 0x74, 0x65, 0x64)
-	o = msgp.AppendBool(o, z.Deleted)
 	return
 }
 
@@ -403,6 +977,72 @@ func (z *Entity) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Deleted")
 				return
 			}
+		case "stamps":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Stamps")
+				return
+			}
+			if z.Stamps == nil {
+				z.Stamps = make(map[string]Stamp, zb0005)
+			} else if len(z.Stamps) > 0 {
+				clear(z.Stamps)
+			}
+			for zb0005 > 0 {
+				var za0005 Stamp
+				zb0005--
+				var za0004 string
+				za0004, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps")
+					return
+				}
+				bts, err = za0005.UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Stamps", za0004)
+					return
+				}
+				z.Stamps[za0004] = za0005
+			}
+		case "conflicts":
+			var zb0006 uint32
+			zb0006, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Conflicts")
+				return
+			}
+			if cap(z.Conflicts) >= int(zb0006) {
+				z.Conflicts = (z.Conflicts)[:zb0006]
+			} else {
+				z.Conflicts = make([]Conflict, zb0006)
+			}
+			for za0006 := range z.Conflicts {
+				bts, err = z.Conflicts[za0006].UnmarshalMsg(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Conflicts", za0006)
+					return
+				}
+			}
+		case "distinct":
+			var zb0007 uint32
+			zb0007, bts, err = msgp.ReadArrayHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Distinct")
+				return
+			}
+			if cap(z.Distinct) >= int(zb0007) {
+				z.Distinct = (z.Distinct)[:zb0007]
+			} else {
+				z.Distinct = make([]string, zb0007)
+			}
+			for za0007 := range z.Distinct {
+				z.Distinct[za0007], bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Distinct", za0007)
+					return
+				}
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -428,7 +1068,21 @@ func (z *Entity) Msgsize() (s int) {
 	for za0003 := range z.MemberIDs {
 		s += msgp.StringPrefixSize + len(z.MemberIDs[za0003])
 	}
-	s += 11 + msgp.StringPrefixSize + len(z.ExternalID) + 12 + msgp.StringPrefixSize + len(z.LastUpdated) + 10 + z.SyncLevel.Msgsize() + 8 + msgp.BoolSize
+	s += 11 + msgp.StringPrefixSize + len(z.ExternalID) + 12 + msgp.StringPrefixSize + len(z.LastUpdated) + 10 + z.SyncLevel.Msgsize() + 8 + msgp.BoolSize + 7 + msgp.MapHeaderSize
+	if z.Stamps != nil {
+		for za0004, za0005 := range z.Stamps {
+			_ = za0005
+			s += msgp.StringPrefixSize + len(za0004) + za0005.Msgsize()
+		}
+	}
+	s += 10 + msgp.ArrayHeaderSize
+	for za0006 := range z.Conflicts {
+		s += z.Conflicts[za0006].Msgsize()
+	}
+	s += 9 + msgp.ArrayHeaderSize
+	for za0007 := range z.Distinct {
+		s += msgp.StringPrefixSize + len(z.Distinct[za0007])
+	}
 	return
 }
 
@@ -786,5 +1440,208 @@ func (z *EntityType) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z EntityType) Msgsize() (s int) {
 	s = msgp.StringPrefixSize + len(string(z))
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *Stamp) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "h":
+			z.HLC, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		case "e":
+			z.Event, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Event")
+				return
+			}
+		case "d":
+			z.Device, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "s":
+			z.Seq, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Seq")
+				return
+			}
+		case "b":
+			z.Base, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "Base")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z *Stamp) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 5
+	// write "h"
+	err = en.Append(0x85, 0xa1, 0x68)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.HLC)
+	if err != nil {
+		err = msgp.WrapError(err, "HLC")
+		return
+	}
+	// write "e"
+	err = en.Append(0xa1, 0x65)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Event)
+	if err != nil {
+		err = msgp.WrapError(err, "Event")
+		return
+	}
+	// write "d"
+	err = en.Append(0xa1, 0x64)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.Device)
+	if err != nil {
+		err = msgp.WrapError(err, "Device")
+		return
+	}
+	// write "s"
+	err = en.Append(0xa1, 0x73)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Seq)
+	if err != nil {
+		err = msgp.WrapError(err, "Seq")
+		return
+	}
+	// write "b"
+	err = en.Append(0xa1, 0x62)
+	if err != nil {
+		return
+	}
+	err = en.WriteInt64(z.Base)
+	if err != nil {
+		err = msgp.WrapError(err, "Base")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z *Stamp) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 5
+	// string "h"
+	o = append(o, 0x85, 0xa1, 0x68)
+	o = msgp.AppendString(o, z.HLC)
+	// string "e"
+	o = append(o, 0xa1, 0x65)
+	o = msgp.AppendString(o, z.Event)
+	// string "d"
+	o = append(o, 0xa1, 0x64)
+	o = msgp.AppendString(o, z.Device)
+	// string "s"
+	o = append(o, 0xa1, 0x73)
+	o = msgp.AppendInt64(o, z.Seq)
+	// string "b"
+	o = append(o, 0xa1, 0x62)
+	o = msgp.AppendInt64(o, z.Base)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *Stamp) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "h":
+			z.HLC, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		case "e":
+			z.Event, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Event")
+				return
+			}
+		case "d":
+			z.Device, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "s":
+			z.Seq, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Seq")
+				return
+			}
+		case "b":
+			z.Base, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Base")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z *Stamp) Msgsize() (s int) {
+	s = 1 + 2 + msgp.StringPrefixSize + len(z.HLC) + 2 + msgp.StringPrefixSize + len(z.Event) + 2 + msgp.StringPrefixSize + len(z.Device) + 2 + msgp.Int64Size + 2 + msgp.Int64Size
 	return
 }

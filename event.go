@@ -61,10 +61,36 @@ type Event struct {
 	// Failure is set when the server rejected the event; the event stays
 	// visible (never silently dropped) until it is fixed and retried.
 	Failure *Failure `msg:"failure" json:"failure,omitempty"`
+	// HLC is the hybrid logical clock stamp of the event's recording,
+	// "<13-digit Unix milliseconds>.<5-digit counter>": it compares as a
+	// string, follows the device's server-corrected clock and never goes
+	// backwards. The server bounds it by its own clock when it stores the
+	// event, so a device whose clock runs ahead cannot win every conflict.
+	HLC string `msg:"hlc,omitempty" json:"hlc,omitempty"`
+	// Device is the device that recorded the event.
+	Device string `msg:"device,omitempty" json:"device,omitempty"`
+	// BaseSeq is the recording device's pull cursor at the time: the device
+	// had seen every event with Seq <= BaseSeq. Two events on one entity are
+	// concurrent when neither saw the other (see core.Concurrent).
+	BaseSeq int64 `msg:"baseSeq,omitempty" json:"baseSeq,omitempty"`
+	// Strategy is the recording app's conflict strategy: "merge" (also
+	// ""), "lww" or "manual". Every replica resolves the event's conflicts
+	// by it, so they all agree.
+	Strategy string `msg:"strategy,omitempty" json:"strategy,omitempty"`
+	// Resolvers names per-field resolvers of the merge strategy: "lww" (the
+	// default), "max", "min" or "union".
+	Resolvers map[string]string `msg:"resolvers,omitempty" json:"resolvers,omitempty"`
 	// LSeq is the store's local insertion order. It is assigned by the store,
 	// never sent over the wire and never part of the event's identity.
 	LSeq int64 `msg:"-" json:"-"`
 }
+
+// Conflict strategies.
+const (
+	StrategyMerge  = "merge"
+	StrategyLWW    = "lww"
+	StrategyManual = "manual"
+)
 
 // Failure records why the server refused an event.
 type Failure struct {

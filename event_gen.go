@@ -151,6 +151,58 @@ func (z *Event) DecodeMsg(dc *msgp.Reader) (err error) {
 					}
 				}
 			}
+		case "hlc":
+			z.HLC, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		case "device":
+			z.Device, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "baseSeq":
+			z.BaseSeq, err = dc.ReadInt64()
+			if err != nil {
+				err = msgp.WrapError(err, "BaseSeq")
+				return
+			}
+		case "strategy":
+			z.Strategy, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Strategy")
+				return
+			}
+		case "resolvers":
+			var zb0005 uint32
+			zb0005, err = dc.ReadMapHeader()
+			if err != nil {
+				err = msgp.WrapError(err, "Resolvers")
+				return
+			}
+			if z.Resolvers == nil {
+				z.Resolvers = make(map[string]string, zb0005)
+			} else if len(z.Resolvers) > 0 {
+				clear(z.Resolvers)
+			}
+			for zb0005 > 0 {
+				zb0005--
+				var za0003 string
+				za0003, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers")
+					return
+				}
+				var za0004 string
+				za0004, err = dc.ReadString()
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers", za0003)
+					return
+				}
+				z.Resolvers[za0003] = za0004
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -164,140 +216,244 @@ func (z *Event) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 10
-	// write "guid"
-	err = en.Append(0x8a, 0xa4, 0x67, 0x75, 0x69, 0x64)
+	// check for omitted fields
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
+	_ = zb0001Mask
+	if z.HLC == "" {
+		zb0001Len--
+		zb0001Mask |= 0x400
+	}
+	if z.Device == "" {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	if z.BaseSeq == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
+	if z.Strategy == "" {
+		zb0001Len--
+		zb0001Mask |= 0x2000
+	}
+	if z.Resolvers == nil {
+		zb0001Len--
+		zb0001Mask |= 0x4000
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteString(z.GUID)
-	if err != nil {
-		err = msgp.WrapError(err, "GUID")
-		return
-	}
-	// write "entityGuid"
-	err = en.Append(0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.EntityGUID)
-	if err != nil {
-		err = msgp.WrapError(err, "EntityGUID")
-		return
-	}
-	// write "type"
-	err = en.Append(0xa4, 0x74, 0x79, 0x70, 0x65)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.Type)
-	if err != nil {
-		err = msgp.WrapError(err, "Type")
-		return
-	}
-	// write "data"
-	err = en.Append(0xa4, 0x64, 0x61, 0x74, 0x61)
-	if err != nil {
-		return
-	}
-	err = en.WriteMapHeader(uint32(len(z.Data)))
-	if err != nil {
-		err = msgp.WrapError(err, "Data")
-		return
-	}
-	for za0001, za0002 := range z.Data {
-		err = en.WriteString(za0001)
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "guid"
+		err = en.Append(0xa4, 0x67, 0x75, 0x69, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.GUID)
+		if err != nil {
+			err = msgp.WrapError(err, "GUID")
+			return
+		}
+		// write "entityGuid"
+		err = en.Append(0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.EntityGUID)
+		if err != nil {
+			err = msgp.WrapError(err, "EntityGUID")
+			return
+		}
+		// write "type"
+		err = en.Append(0xa4, 0x74, 0x79, 0x70, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Type)
+		if err != nil {
+			err = msgp.WrapError(err, "Type")
+			return
+		}
+		// write "data"
+		err = en.Append(0xa4, 0x64, 0x61, 0x74, 0x61)
+		if err != nil {
+			return
+		}
+		err = en.WriteMapHeader(uint32(len(z.Data)))
 		if err != nil {
 			err = msgp.WrapError(err, "Data")
 			return
 		}
-		err = en.WriteIntf(za0002)
-		if err != nil {
-			err = msgp.WrapError(err, "Data", za0001)
-			return
+		for za0001, za0002 := range z.Data {
+			err = en.WriteString(za0001)
+			if err != nil {
+				err = msgp.WrapError(err, "Data")
+				return
+			}
+			err = en.WriteIntf(za0002)
+			if err != nil {
+				err = msgp.WrapError(err, "Data", za0001)
+				return
+			}
 		}
-	}
-	// write "timestamp"
-	err = en.Append(0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.Timestamp)
-	if err != nil {
-		err = msgp.WrapError(err, "Timestamp")
-		return
-	}
-	// write "userId"
-	err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.UserID)
-	if err != nil {
-		err = msgp.WrapError(err, "UserID")
-		return
-	}
-	// write "syncLevel"
-	err = en.Append(0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(string(z.SyncLevel))
-	if err != nil {
-		err = msgp.WrapError(err, "SyncLevel")
-		return
-	}
-	// write "seq"
-	err = en.Append(0xa3, 0x73, 0x65, 0x71)
-	if err != nil {
-		return
-	}
-	err = en.WriteInt64(z.Seq)
-	if err != nil {
-		err = msgp.WrapError(err, "Seq")
-		return
-	}
-	// write "baseVersion"
-	err = en.Append(0xab, 0x62, 0x61, 0x73, 0x65, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
-	if err != nil {
-		return
-	}
-	err = en.WriteInt64(z.BaseVersion)
-	if err != nil {
-		err = msgp.WrapError(err, "BaseVersion")
-		return
-	}
-	// write "failure"
-	err = en.Append(0xa7, 0x66, 0x61, 0x69, 0x6c, 0x75, 0x72, 0x65)
-	if err != nil {
-		return
-	}
-	if z.Failure == nil {
-		err = en.WriteNil()
+		// write "timestamp"
+		err = en.Append(0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
 		if err != nil {
 			return
 		}
-	} else {
-		// map header, size 2
-		// write "code"
-		err = en.Append(0x82, 0xa4, 0x63, 0x6f, 0x64, 0x65)
+		err = en.WriteString(z.Timestamp)
+		if err != nil {
+			err = msgp.WrapError(err, "Timestamp")
+			return
+		}
+		// write "userId"
+		err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
 		if err != nil {
 			return
 		}
-		err = en.WriteString(z.Failure.Code)
+		err = en.WriteString(z.UserID)
 		if err != nil {
-			err = msgp.WrapError(err, "Failure", "Code")
+			err = msgp.WrapError(err, "UserID")
 			return
 		}
-		// write "message"
-		err = en.Append(0xa7, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65)
+		// write "syncLevel"
+		err = en.Append(0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
 		if err != nil {
 			return
 		}
-		err = en.WriteString(z.Failure.Message)
+		err = en.WriteString(string(z.SyncLevel))
 		if err != nil {
-			err = msgp.WrapError(err, "Failure", "Message")
+			err = msgp.WrapError(err, "SyncLevel")
 			return
+		}
+		// write "seq"
+		err = en.Append(0xa3, 0x73, 0x65, 0x71)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt64(z.Seq)
+		if err != nil {
+			err = msgp.WrapError(err, "Seq")
+			return
+		}
+		// write "baseVersion"
+		err = en.Append(0xab, 0x62, 0x61, 0x73, 0x65, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteInt64(z.BaseVersion)
+		if err != nil {
+			err = msgp.WrapError(err, "BaseVersion")
+			return
+		}
+		// write "failure"
+		err = en.Append(0xa7, 0x66, 0x61, 0x69, 0x6c, 0x75, 0x72, 0x65)
+		if err != nil {
+			return
+		}
+		if z.Failure == nil {
+			err = en.WriteNil()
+			if err != nil {
+				return
+			}
+		} else {
+			// map header, size 2
+			// write "code"
+			err = en.Append(0x82, 0xa4, 0x63, 0x6f, 0x64, 0x65)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Failure.Code)
+			if err != nil {
+				err = msgp.WrapError(err, "Failure", "Code")
+				return
+			}
+			// write "message"
+			err = en.Append(0xa7, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Failure.Message)
+			if err != nil {
+				err = msgp.WrapError(err, "Failure", "Message")
+				return
+			}
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// write "hlc"
+			err = en.Append(0xa3, 0x68, 0x6c, 0x63)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.HLC)
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// write "device"
+			err = en.Append(0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Device)
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// write "baseSeq"
+			err = en.Append(0xa7, 0x62, 0x61, 0x73, 0x65, 0x53, 0x65, 0x71)
+			if err != nil {
+				return
+			}
+			err = en.WriteInt64(z.BaseSeq)
+			if err != nil {
+				err = msgp.WrapError(err, "BaseSeq")
+				return
+			}
+		}
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+			// write "strategy"
+			err = en.Append(0xa8, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x79)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Strategy)
+			if err != nil {
+				err = msgp.WrapError(err, "Strategy")
+				return
+			}
+		}
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+			// write "resolvers"
+			err = en.Append(0xa9, 0x72, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x72, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteMapHeader(uint32(len(z.Resolvers)))
+			if err != nil {
+				err = msgp.WrapError(err, "Resolvers")
+				return
+			}
+			for za0003, za0004 := range z.Resolvers {
+				err = en.WriteString(za0003)
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers")
+					return
+				}
+				err = en.WriteString(za0004)
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers", za0003)
+					return
+				}
+			}
 		}
 	}
 	return
@@ -306,54 +462,112 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Event) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 10
-	// string "guid"
-	o = append(o, 0x8a, 0xa4, 0x67, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.GUID)
-	// string "entityGuid"
-	o = append(o, 0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
-	o = msgp.AppendString(o, z.EntityGUID)
-	// string "type"
-	o = append(o, 0xa4, 0x74, 0x79, 0x70, 0x65)
-	o = msgp.AppendString(o, z.Type)
-	// string "data"
-	o = append(o, 0xa4, 0x64, 0x61, 0x74, 0x61)
-	o = msgp.AppendMapHeader(o, uint32(len(z.Data)))
-	for za0001, za0002 := range z.Data {
-		o = msgp.AppendString(o, za0001)
-		o, err = msgp.AppendIntf(o, za0002)
-		if err != nil {
-			err = msgp.WrapError(err, "Data", za0001)
-			return
-		}
+	// check for omitted fields
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
+	_ = zb0001Mask
+	if z.HLC == "" {
+		zb0001Len--
+		zb0001Mask |= 0x400
 	}
-	// string "timestamp"
-	o = append(o, 0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
-	o = msgp.AppendString(o, z.Timestamp)
-	// string "userId"
-	o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	o = msgp.AppendString(o, z.UserID)
-	// string "syncLevel"
-	o = append(o, 0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
-	o = msgp.AppendString(o, string(z.SyncLevel))
-	// string "seq"
-	o = append(o, 0xa3, 0x73, 0x65, 0x71)
-	o = msgp.AppendInt64(o, z.Seq)
-	// string "baseVersion"
-	o = append(o, 0xab, 0x62, 0x61, 0x73, 0x65, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
-	o = msgp.AppendInt64(o, z.BaseVersion)
-	// string "failure"
-	o = append(o, 0xa7, 0x66, 0x61, 0x69, 0x6c, 0x75, 0x72, 0x65)
-	if z.Failure == nil {
-		o = msgp.AppendNil(o)
-	} else {
-		// map header, size 2
-		// string "code"
-		o = append(o, 0x82, 0xa4, 0x63, 0x6f, 0x64, 0x65)
-		o = msgp.AppendString(o, z.Failure.Code)
-		// string "message"
-		o = append(o, 0xa7, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65)
-		o = msgp.AppendString(o, z.Failure.Message)
+	if z.Device == "" {
+		zb0001Len--
+		zb0001Mask |= 0x800
+	}
+	if z.BaseSeq == 0 {
+		zb0001Len--
+		zb0001Mask |= 0x1000
+	}
+	if z.Strategy == "" {
+		zb0001Len--
+		zb0001Mask |= 0x2000
+	}
+	if z.Resolvers == nil {
+		zb0001Len--
+		zb0001Mask |= 0x4000
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "guid"
+		o = append(o, 0xa4, 0x67, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.GUID)
+		// string "entityGuid"
+		o = append(o, 0xaa, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x47, 0x75, 0x69, 0x64)
+		o = msgp.AppendString(o, z.EntityGUID)
+		// string "type"
+		o = append(o, 0xa4, 0x74, 0x79, 0x70, 0x65)
+		o = msgp.AppendString(o, z.Type)
+		// string "data"
+		o = append(o, 0xa4, 0x64, 0x61, 0x74, 0x61)
+		o = msgp.AppendMapHeader(o, uint32(len(z.Data)))
+		for za0001, za0002 := range z.Data {
+			o = msgp.AppendString(o, za0001)
+			o, err = msgp.AppendIntf(o, za0002)
+			if err != nil {
+				err = msgp.WrapError(err, "Data", za0001)
+				return
+			}
+		}
+		// string "timestamp"
+		o = append(o, 0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
+		o = msgp.AppendString(o, z.Timestamp)
+		// string "userId"
+		o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+		o = msgp.AppendString(o, z.UserID)
+		// string "syncLevel"
+		o = append(o, 0xa9, 0x73, 0x79, 0x6e, 0x63, 0x4c, 0x65, 0x76, 0x65, 0x6c)
+		o = msgp.AppendString(o, string(z.SyncLevel))
+		// string "seq"
+		o = append(o, 0xa3, 0x73, 0x65, 0x71)
+		o = msgp.AppendInt64(o, z.Seq)
+		// string "baseVersion"
+		o = append(o, 0xab, 0x62, 0x61, 0x73, 0x65, 0x56, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e)
+		o = msgp.AppendInt64(o, z.BaseVersion)
+		// string "failure"
+		o = append(o, 0xa7, 0x66, 0x61, 0x69, 0x6c, 0x75, 0x72, 0x65)
+		if z.Failure == nil {
+			o = msgp.AppendNil(o)
+		} else {
+			// map header, size 2
+			// string "code"
+			o = append(o, 0x82, 0xa4, 0x63, 0x6f, 0x64, 0x65)
+			o = msgp.AppendString(o, z.Failure.Code)
+			// string "message"
+			o = append(o, 0xa7, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65)
+			o = msgp.AppendString(o, z.Failure.Message)
+		}
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
+			// string "hlc"
+			o = append(o, 0xa3, 0x68, 0x6c, 0x63)
+			o = msgp.AppendString(o, z.HLC)
+		}
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
+			// string "device"
+			o = append(o, 0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
+			o = msgp.AppendString(o, z.Device)
+		}
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+			// string "baseSeq"
+			o = append(o, 0xa7, 0x62, 0x61, 0x73, 0x65, 0x53, 0x65, 0x71)
+			o = msgp.AppendInt64(o, z.BaseSeq)
+		}
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+			// string "strategy"
+			o = append(o, 0xa8, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x79)
+			o = msgp.AppendString(o, z.Strategy)
+		}
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+			// string "resolvers"
+			o = append(o, 0xa9, 0x72, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x72, 0x73)
+			o = msgp.AppendMapHeader(o, uint32(len(z.Resolvers)))
+			for za0003, za0004 := range z.Resolvers {
+				o = msgp.AppendString(o, za0003)
+				o = msgp.AppendString(o, za0004)
+			}
+		}
 	}
 	return
 }
@@ -502,6 +716,58 @@ func (z *Event) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "hlc":
+			z.HLC, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "HLC")
+				return
+			}
+		case "device":
+			z.Device, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Device")
+				return
+			}
+		case "baseSeq":
+			z.BaseSeq, bts, err = msgp.ReadInt64Bytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "BaseSeq")
+				return
+			}
+		case "strategy":
+			z.Strategy, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Strategy")
+				return
+			}
+		case "resolvers":
+			var zb0005 uint32
+			zb0005, bts, err = msgp.ReadMapHeaderBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Resolvers")
+				return
+			}
+			if z.Resolvers == nil {
+				z.Resolvers = make(map[string]string, zb0005)
+			} else if len(z.Resolvers) > 0 {
+				clear(z.Resolvers)
+			}
+			for zb0005 > 0 {
+				var za0004 string
+				zb0005--
+				var za0003 string
+				za0003, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers")
+					return
+				}
+				za0004, bts, err = msgp.ReadStringBytes(bts)
+				if err != nil {
+					err = msgp.WrapError(err, "Resolvers", za0003)
+					return
+				}
+				z.Resolvers[za0003] = za0004
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -528,6 +794,13 @@ func (z *Event) Msgsize() (s int) {
 		s += msgp.NilSize
 	} else {
 		s += 1 + 5 + msgp.StringPrefixSize + len(z.Failure.Code) + 8 + msgp.StringPrefixSize + len(z.Failure.Message)
+	}
+	s += 4 + msgp.StringPrefixSize + len(z.HLC) + 7 + msgp.StringPrefixSize + len(z.Device) + 8 + msgp.Int64Size + 9 + msgp.StringPrefixSize + len(z.Strategy) + 10 + msgp.MapHeaderSize
+	if z.Resolvers != nil {
+		for za0003, za0004 := range z.Resolvers {
+			_ = za0004
+			s += msgp.StringPrefixSize + len(za0003) + msgp.StringPrefixSize + len(za0004)
+		}
 	}
 	return
 }

@@ -53,6 +53,12 @@ type EventQuery struct {
 type EntityQuery struct {
 	Type       EntityType
 	ExternalID string
+	// DupKey selects the entities whose current state has this duplicate
+	// key (other filters are then ignored).
+	DupKey string
+	// Conflicted selects the entities whose current state has open
+	// conflicts (other filters are then ignored).
+	Conflicted bool
 	Limit      int
 }
 

@@ -80,6 +80,9 @@ func show(e *dc.Entity) string {
 	if e.Deleted {
 		s += " deleted"
 	}
+	if len(e.Distinct) > 0 {
+		s += " distinct=" + strings.Join(e.Distinct, ",")
+	}
 	return s
 }
 

@@ -19,6 +19,10 @@ type Memory struct {
 	entities map[string]*dc.EntityRecord
 	audit    []*dc.AuditEntry
 	meta     map[string][]byte
+	// The entity indexes: guids by duplicate key, and the guids of the
+	// entities with open conflicts (both of the current state).
+	byDupKey   map[string]map[string]struct{}
+	conflicted map[string]struct{}
 }
 
 var _ dc.Store = (*Memory)(nil)
@@ -26,9 +30,11 @@ var _ dc.Store = (*Memory)(nil)
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
 	return &Memory{
-		events:   map[string]*dc.Event{},
-		entities: map[string]*dc.EntityRecord{},
-		meta:     map[string][]byte{},
+		events:     map[string]*dc.Event{},
+		entities:   map[string]*dc.EntityRecord{},
+		meta:       map[string][]byte{},
+		byDupKey:   map[string]map[string]struct{}{},
+		conflicted: map[string]struct{}{},
 	}
 }
 
@@ -126,20 +132,31 @@ func (m *Memory) Entities(_ context.Context, guids []string) (map[string]*dc.Ent
 	return out, nil
 }
 
-// ListEntities implements dc.Store.
+// ListEntities implements dc.Store. The DupKey and Conflicted queries read
+// the store's indexes.
 func (m *Memory) ListEntities(_ context.Context, q dc.EntityQuery) ([]*dc.EntityRecord, error) {
 	unlock, err := m.rlock()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	var guids []string
+	indexed := true
+	switch {
+	case q.DupKey != "":
+		guids = dc.SortedKeys(m.byDupKey[q.DupKey])
+	case q.Conflicted:
+		guids = dc.SortedKeys(m.conflicted)
+	default:
+		guids, indexed = dc.SortedKeys(m.entities), false
+	}
 	var out []*dc.EntityRecord
-	for _, g := range dc.SortedKeys(m.entities) {
+	for _, g := range guids {
 		r := m.entities[g]
-		if q.Type != "" && r.Current.Type != q.Type {
+		if !indexed && q.Type != "" && r.Current.Type != q.Type {
 			continue
 		}
-		if q.ExternalID != "" && r.Current.ExternalID != q.ExternalID {
+		if !indexed && q.ExternalID != "" && r.Current.ExternalID != q.ExternalID {
 			continue
 		}
 		out = append(out, r.Clone())
@@ -148,6 +165,50 @@ func (m *Memory) ListEntities(_ context.Context, q dc.EntityQuery) ([]*dc.Entity
 		}
 	}
 	return out, nil
+}
+
+// DupKeyCounts returns, for each duplicate key that two or more entities'
+// current states share, how many do. It reads the duplicate-key index only
+// (keys held by one entity, which cannot be duplicates, are left out).
+func (m *Memory) DupKeyCounts(context.Context) (map[string]int, error) {
+	unlock, err := m.rlock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	out := map[string]int{}
+	for k, gs := range m.byDupKey {
+		if len(gs) > 1 {
+			out[k] = len(gs)
+		}
+	}
+	return out, nil
+}
+
+// index moves the entity record r (nil: none) in the indexes, from the
+// place of its previous state old (nil: none).
+func (m *Memory) index(old, r *dc.EntityRecord) {
+	if old != nil && old.Current != nil {
+		if k := old.Current.DupKey; k != "" {
+			delete(m.byDupKey[k], old.GUID)
+			if len(m.byDupKey[k]) == 0 {
+				delete(m.byDupKey, k)
+			}
+		}
+		delete(m.conflicted, old.GUID)
+	}
+	if r == nil || r.Current == nil {
+		return
+	}
+	if k := r.Current.DupKey; k != "" {
+		if m.byDupKey[k] == nil {
+			m.byDupKey[k] = map[string]struct{}{}
+		}
+		m.byDupKey[k][r.GUID] = struct{}{}
+	}
+	if len(r.Current.Conflicts) > 0 {
+		m.conflicted[r.GUID] = struct{}{}
+	}
 }
 
 // Audit implements dc.Store.
@@ -235,6 +296,7 @@ func (m *Memory) Commit(_ context.Context, b *dc.Batch) error {
 		c := w.Record.Clone()
 		c.Rev = w.ExpectRev + 1
 		w.Record.Rev = c.Rev
+		m.index(m.entities[c.GUID], c)
 		m.entities[c.GUID] = c
 	}
 	for _, a := range b.Audit {

@@ -47,6 +47,9 @@ commands:
   inspect    show an app's sync state: event count and latest seq, the devices'
              last reports, the newest sync-log entries
              -app APP [-db DSN] [-device ID] [-log N (default 20)] [-json]
+  duplicates list an app's potential duplicates (live entities sharing a
+             nationalId, not declared distinct)
+             -app APP [-db DSN] [-limit N] [-json]
 
 DSN: a SQLite file path (default ` + DefaultDB + `) or postgres://user:pass@host/db
 `
@@ -68,6 +71,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.userAdd(ctx, args[2:])
 	case "inspect":
 		return m.inspect(ctx, args[1:])
+	case "duplicates":
+		return m.duplicates(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -11,12 +11,14 @@ import (
 )
 
 // records is what collect gathers: the records' payloads back to back, and
-// per record its index in the collected values, key field and payload end.
+// per record its index in the collected values, key field and payload end
+// (and, for collectEntities, its duplicate key).
 type records struct {
-	buf  []byte
-	idx  []int
-	keys []int64
-	ends []int
+	buf     []byte
+	idx     []int
+	keys    []int64
+	ends    []int
+	dupKeys []string
 }
 
 func (r *records) len() int { return len(r.idx) }
@@ -34,6 +36,18 @@ func (r *records) payload(i int) []byte {
 // is set, whose field ff is fv; at most limit when limit > 0. For each it
 // reads its payload and its number field key.
 func collect(values js.Value, requests bool, key, ff, fv string, limit int) *records {
+	return collectFields(values, requests, key, "", ff, fv, limit)
+}
+
+// collectEntities is collect for entity records (key rev): it also reads
+// each record's duplicate key, which the payload does not hold.
+func collectEntities(values js.Value, requests bool, ff, fv string, limit int) *records {
+	return collectFields(values, requests, fieldRev, fieldDupKey, ff, fv, limit)
+}
+
+// collectFields is collect, also reading the string field sf of each
+// record ("" when absent) into dupKeys, when sf is set.
+func collectFields(values js.Value, requests bool, key, sf, ff, fv string, limit int) *records {
 	var fvv js.Value
 	if ff != "" {
 		fvv = js.ValueOf(fv)
@@ -54,6 +68,13 @@ func collect(values js.Value, requests bool, key, ff, fv string, limit int) *rec
 		r.idx = append(r.idx, i)
 		r.keys = append(r.keys, jsInt64(v.Get(key)))
 		r.ends = append(r.ends, len(r.buf))
+		if sf != "" {
+			var str string
+			if f := v.Get(sf); f.Type() == js.TypeString {
+				str = f.String()
+			}
+			r.dupKeys = append(r.dupKeys, str)
+		}
 	}
 	return r
 }

@@ -43,3 +43,13 @@ func decodeAudit(b []byte, id int64) (a *dc.AuditEntry, err error) {
 	}
 	return a, err
 }
+
+// record decodes the entity record j of r (gathered by collectEntities):
+// the payload, then the duplicate key from the record's clear field.
+func (r *records) record(j int) (*dc.EntityRecord, error) {
+	rec, err := decodeRecord(r.payload(j), r.keys[j])
+	if rec != nil && rec.Current != nil && j < len(r.dupKeys) {
+		rec.Current.DupKey = r.dupKeys[j]
+	}
+	return rec, err
+}

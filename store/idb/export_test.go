@@ -49,3 +49,32 @@ func StripFailedField(s *Store) error {
 	}
 	return nil
 }
+
+// OpenV2 opens (or creates) name at schema version 2.
+func OpenV2(ctx context.Context, name string) (*Store, error) {
+	return open(ctx, name, 2, func(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value) error {
+		return upgrade(db, oldVersion, newVersion, txn)
+	})
+}
+
+// StripEntityIndexFields removes the fields of the version 3 indexes from
+// every entity record, as records written before that version lack them.
+func StripEntityIndexFields(s *Store) error {
+	txn := s.db.Call("transaction", storeEntities, "readwrite")
+	st := txn.Call("objectStore", storeEntities)
+	req := st.Call("getAll")
+	if err := awaitRequest(req); err != nil {
+		return err
+	}
+	arr := req.Get("result")
+	for i := 0; i < arr.Length(); i++ {
+		r := arr.Index(i)
+		r.Delete(fieldDupKey)
+		r.Delete(fieldConflicted)
+		st.Call("put", r)
+	}
+	if e := awaitTxn(txn); e != nil {
+		return e
+	}
+	return nil
+}

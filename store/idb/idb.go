@@ -7,15 +7,22 @@
 // that keys and indexes need, plus p: a Uint8Array with the record's
 // payload (a two-byte header, then its MessagePack encoding; see codec.go),
 // opaque to the store so that it can later be encrypted. The schema
-// (version 1):
+// (version 3):
 //
 //	events    keyPath lseq, autoIncrement (the local insertion order);
 //	          indexes guid (unique), entityGuid, syncLevel, seq (only
-//	          events with a server sequence have the property)
+//	          events with a server sequence have the property), failed
+//	          (version 2: only failed events have it, holding the code)
 //	entities  keyPath guid; fields rev, type, externalId (omitted when
-//	          empty); indexes type, externalId
+//	          empty); indexes type, externalId, and (version 3) the
+//	          sparse dupKey (the current state's duplicate key, only
+//	          when it has one) and conflicted (1, only when the current
+//	          state has open conflicts)
 //	audit     keyPath id, autoIncrement; index entityGuid
 //	meta      out-of-line string keys; values are Uint8Arrays
+//
+// Entity.DupKey is not in the payload (it is not replicated): reads take it
+// from the record's dupKey field, so that a read-modify-write keeps it.
 //
 // Commit applies a Batch in one readwrite transaction: it reads the
 // preconditions it has to check (stored revisions, events to update),
@@ -49,7 +56,7 @@ import (
 )
 
 // Version is the schema version Open creates or upgrades to.
-const Version = 2
+const Version = 3
 
 // Object store and index names.
 const (
@@ -65,6 +72,8 @@ const (
 	idxType       = "type"
 	idxExternalID = "externalId"
 	idxFailed     = "failed"
+	idxDupKey     = "dupKey"
+	idxConflicted = "conflicted"
 )
 
 // Record field names.
@@ -79,12 +88,19 @@ const (
 	fieldSyncLevel  = "syncLevel"
 	fieldType       = "type"
 	fieldExternalID = "externalId"
-	fieldFailed     = "failed" // the failure code, only on failed events
+	fieldFailed     = "failed"     // the failure code, only on failed events
+	fieldDupKey     = "dupKey"     // the duplicate key, only on entities that have one
+	fieldConflicted = "conflicted" // 1, only on entities with open conflicts
 )
 
 // metaMigrateFailed marks a database upgraded from version 1 whose failed
 // events still lack fieldFailed; Open rewrites them (see migrate).
 const metaMigrateFailed = "idb.migrate.failed"
+
+// metaMigrateConflicted marks a database upgraded from version 1 or 2
+// whose entities with open conflicts still lack fieldConflicted; Open
+// rewrites them (see migrate).
+const metaMigrateConflicted = "idb.migrate.conflicted"
 
 // Store is a datacollect.Store on an IndexedDB database.
 type Store struct {
@@ -167,7 +183,8 @@ func open(ctx context.Context, name string, version uint, up upgrader) (s *Store
 	}
 	s = &Store{db: db, name: name, names: map[string]js.Value{}, scopes: map[uint8]js.Value{}}
 	for _, n := range []string{storeEvents, storeEntities, storeAudit, storeMeta,
-		idxGUID, idxEntityGUID, idxSyncLevel, idxSeq, idxType, idxExternalID, idxFailed} {
+		idxGUID, idxEntityGUID, idxSyncLevel, idxSeq, idxType, idxExternalID, idxFailed,
+		idxDupKey, idxConflicted} {
 		s.names[n] = js.ValueOf(n)
 	}
 	// Another connection wants to upgrade or delete the database, or the
@@ -189,10 +206,19 @@ func open(ctx context.Context, name string, version uint, up upgrader) (s *Store
 	return s, nil
 }
 
-// migrate finishes an upgrade from schema version 1: it rewrites the failed
-// events so that the failed index holds them, and clears the marker in the
-// same commit (a crash midway leaves the marker: the next open redoes it).
+// migrate finishes the upgrades: see migrateFailed and migrateConflicted.
 func (s *Store) migrate(ctx context.Context) error {
+	if err := s.migrateFailed(ctx); err != nil {
+		return err
+	}
+	return s.migrateConflicted(ctx)
+}
+
+// migrateFailed finishes an upgrade from schema version 1: it rewrites the
+// failed events so that the failed index holds them, and clears the marker
+// in the same commit (a crash midway leaves the marker: the next open
+// redoes it).
+func (s *Store) migrateFailed(ctx context.Context) error {
 	if _, ok, err := s.Meta(ctx, metaMigrateFailed); err != nil || !ok {
 		return err
 	}
@@ -210,6 +236,37 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// migrateConflicted finishes an upgrade from schema version 1 or 2: it
+// reads every entity record once and rewrites those whose current state
+// has open conflicts, so that the conflicted index holds them, clearing
+// the marker in the same commit. Another tab writing an entity meanwhile
+// makes the commit fail (ECONFLICT): it reads them again, and after a few
+// attempts leaves the marker for the next open.
+func (s *Store) migrateConflicted(ctx context.Context) error {
+	if _, ok, err := s.Meta(ctx, metaMigrateConflicted); err != nil || !ok {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		recs, err := s.ListEntities(ctx, dc.EntityQuery{})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		b := &dc.Batch{Meta: map[string][]byte{metaMigrateConflicted: nil}}
+		for _, r := range recs {
+			if r.Current != nil && len(r.Current.Conflicts) > 0 {
+				b.Entities = append(b.Entities, dc.EntityWrite{Record: r, ExpectRev: r.Rev})
+			}
+		}
+		err = s.Commit(ctx, b)
+		if err == nil || (dc.ErrorCode(err) == dc.ECONFLICT && attempt == 3) {
+			return nil
+		}
+		if dc.ErrorCode(err) != dc.ECONFLICT {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
 }
 
 // abandonOpen gives up on the open request req, whose caller's context
@@ -294,6 +351,22 @@ func upgrade(db *idb.Database, oldVersion, newVersion uint, txn func() js.Value)
 		if oldVersion == 1 {
 			// Their records get the field after the open (migrate).
 			t.Call("objectStore", storeMeta).Call("put", jsUint8Array.New(1), metaMigrateFailed)
+		}
+	}
+	if oldVersion < 3 && newVersion >= 3 {
+		// Entities get two sparse indexes: by duplicate key, and those
+		// with open conflicts.
+		t := txn()
+		st := t.Call("objectStore", storeEntities)
+		st.Call("createIndex", idxDupKey, fieldDupKey)
+		st.Call("createIndex", idxConflicted, fieldConflicted)
+		if oldVersion >= 1 {
+			// Entities with conflicts get the field after the open
+			// (migrate). Duplicate keys depend on the client's key
+			// configuration, which the store does not know: the client
+			// sets them (client.Client.Duplicates re-keys the entities
+			// whose key is stale, including those written before v3).
+			t.Call("objectStore", storeMeta).Call("put", jsUint8Array.New(1), metaMigrateConflicted)
 		}
 	}
 	return nil

@@ -196,9 +196,9 @@ func (s *Store) Entities(_ context.Context, guids []string) (out map[string]*dc.
 	if err := awaitAll(reqs, len(guids)); err != nil {
 		return nil, err
 	}
-	recs := collect(reqs, true, fieldRev, "", "", 0)
+	recs := collectEntities(reqs, true, "", "", 0)
 	for j := 0; j < recs.len(); j++ {
-		r, err := decodeRecord(recs.payload(j), recs.keys[j])
+		r, err := recs.record(j)
 		if err != nil {
 			return nil, err
 		}
@@ -219,6 +219,13 @@ func (s *Store) ListEntities(_ context.Context, q dc.EntityQuery) (out []*dc.Ent
 	getLimit := limit
 	ff := ""
 	switch {
+	case q.DupKey != "":
+		// Only entities with a key are in the index; other filters are
+		// ignored.
+		source, query = s.index(st, idxDupKey), only(q.DupKey)
+	case q.Conflicted:
+		// Only entities with open conflicts have the index's field.
+		source = s.index(st, idxConflicted)
 	case q.ExternalID != "":
 		// External ids are (nearly) unique: filter by type, if asked.
 		source, query = s.index(st, idxExternalID), only(q.ExternalID)
@@ -232,9 +239,9 @@ func (s *Store) ListEntities(_ context.Context, q dc.EntityQuery) (out []*dc.Ent
 	if err != nil {
 		return nil, err
 	}
-	recs := collect(arr, false, fieldRev, ff, string(q.Type), limit)
+	recs := collectEntities(arr, false, ff, string(q.Type), limit)
 	for j := 0; j < recs.len(); j++ {
-		r, err := decodeRecord(recs.payload(j), recs.keys[j])
+		r, err := recs.record(j)
 		if err != nil {
 			return nil, err
 		}

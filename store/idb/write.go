@@ -160,6 +160,14 @@ func (w *batchWriter) record(r *dc.EntityRecord, rev int64) (err error) {
 		if c.ExternalID != "" {
 			w.str(fieldExternalID, c.ExternalID)
 		}
+		// The sparse indexes: only records with a duplicate key, or with
+		// open conflicts, have their fields.
+		if c.DupKey != "" {
+			w.str(fieldDupKey, c.DupKey)
+		}
+		if len(c.Conflicts) > 0 {
+			w.num(fieldConflicted, 1)
+		}
 	}
 	w.close()
 	return nil

@@ -34,6 +34,8 @@ func Run(t *testing.T, open NewStore) {
 		{"ConfirmedBySeq", testConfirmedBySeq},
 		{"FailedEvents", testFailedEvents},
 		{"ListEntitiesFilters", testListEntities},
+		{"EntitiesByDupKey", testDupKey},
+		{"ConflictedEntities", testConflicted},
 		{"AuditNewestFirst", testAudit},
 		{"Meta", testMeta},
 		{"ValuesRoundTrip", testValues},
@@ -451,4 +453,123 @@ func testFailedEvents(t *testing.T, s dc.Store) {
 	n, err = s.CountEvents(ctx, dc.EventQuery{SyncLevel: dc.Local})
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "failed events stay LOCAL")
+}
+
+// DupKeyCounter is implemented by stores that can list the duplicate keys
+// shared by several entities from their index (both stores of this module).
+type DupKeyCounter interface {
+	DupKeyCounts(ctx context.Context) (map[string]int, error)
+}
+
+func guidsOf(recs []*dc.EntityRecord) []string {
+	out := []string{}
+	for _, r := range recs {
+		out = append(out, r.GUID)
+	}
+	return out
+}
+
+func testDupKey(t *testing.T, s dc.Store) {
+	rec := func(guid, key string) *dc.EntityRecord {
+		r := Record(guid, dc.Individual, map[string]any{"nationalId": guid})
+		r.Current.DupKey = key
+		return r
+	}
+	byKey := func(key string, limit int) []string {
+		t.Helper()
+		recs, err := s.ListEntities(ctx, dc.EntityQuery{DupKey: key, Type: dc.Group, ExternalID: "x", Limit: limit})
+		require.NoError(t, err)
+		return guidsOf(recs)
+	}
+	counts := func() map[string]int {
+		t.Helper()
+		c, ok := s.(DupKeyCounter)
+		if !ok {
+			return nil
+		}
+		n, err := c.DupKeyCounts(ctx)
+		require.NoError(t, err)
+		return n
+	}
+	// Written in an order that is not guid order; p4 has no key.
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{
+		{Record: rec("p3", "individual|2")}, {Record: rec("p2", "individual|1")},
+		{Record: rec("p1", "individual|1")}, {Record: rec("p4", "")},
+	}})
+	assert.Equal(t, []string{"p1", "p2"}, byKey("individual|1", 0), "by guid; other filters ignored")
+	assert.Equal(t, []string{"p1"}, byKey("individual|1", 1))
+	assert.Equal(t, []string{"p3"}, byKey("individual|2", 0))
+	assert.Equal(t, []string{}, byKey("individual|9", 0))
+	if _, ok := s.(DupKeyCounter); ok {
+		assert.Equal(t, map[string]int{"individual|1": 2}, counts(), "keys of one entity are left out")
+	}
+	// The key is kept with the record.
+	recs, err := s.Entities(ctx, []string{"p1", "p4"})
+	require.NoError(t, err)
+	assert.Equal(t, "individual|1", recs["p1"].Current.DupKey)
+	assert.Equal(t, "", recs["p4"].Current.DupKey)
+	all, err := s.ListEntities(ctx, dc.EntityQuery{})
+	require.NoError(t, err)
+	require.Len(t, all, 4)
+	assert.Equal(t, "individual|1", all[0].Current.DupKey)
+	assert.Equal(t, rec("p1", "individual|1").Current, all[0].Current)
+
+	// A failed commit leaves the index as it was.
+	err = s.Commit(ctx, &dc.Batch{Entities: []dc.EntityWrite{
+		{Record: rec("p4", "individual|1"), ExpectRev: 1}, {Record: rec("p1", "individual|1")}}})
+	assert.Equal(t, dc.ECONFLICT, dc.ErrorCode(err))
+	assert.Equal(t, []string{"p1", "p2"}, byKey("individual|1", 0))
+
+	// Writes move records between keys, and out of the index.
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{
+		{Record: rec("p2", "individual|2"), ExpectRev: 1}, {Record: rec("p1", ""), ExpectRev: 1},
+		{Record: rec("p4", "individual|2"), ExpectRev: 1}}})
+	assert.Equal(t, []string{}, byKey("individual|1", 0))
+	assert.Equal(t, []string{"p2", "p3", "p4"}, byKey("individual|2", 0))
+	if _, ok := s.(DupKeyCounter); ok {
+		assert.Equal(t, map[string]int{"individual|2": 3}, counts())
+	}
+	// A deleted entity has no key (core.DupKeys.Key): it leaves the index.
+	del := rec("p3", "")
+	del.Current.Deleted = true
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{{Record: del, ExpectRev: 1}}})
+	assert.Equal(t, []string{"p2", "p4"}, byKey("individual|2", 0))
+	// Keys are compared exactly: the writer normalises them.
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{{Record: rec("p5", "Individual|2")}}})
+	assert.Equal(t, []string{"p2", "p4"}, byKey("individual|2", 0))
+	assert.Equal(t, []string{"p5"}, byKey("Individual|2", 0))
+}
+
+func testConflicted(t *testing.T, s dc.Store) {
+	conflict := dc.Conflict{ID: "e2:name", Field: "name",
+		Current:  dc.ConflictSide{Value: "Ana", Event: "e1", Device: "A", HLC: "h1"},
+		Incoming: dc.ConflictSide{Value: "Anna", Event: "e2", Device: "B", HLC: "h2"}}
+	rec := func(guid string, conflicts ...dc.Conflict) *dc.EntityRecord {
+		r := Record(guid, dc.Individual, map[string]any{"name": "Ana"})
+		r.Current.Conflicts = conflicts
+		return r
+	}
+	list := func(limit int) []string {
+		t.Helper()
+		recs, err := s.ListEntities(ctx, dc.EntityQuery{Conflicted: true, Type: dc.Group, Limit: limit})
+		require.NoError(t, err)
+		return guidsOf(recs)
+	}
+	assert.Equal(t, []string{}, list(0))
+	// The confirmed state's conflicts do not count: only the current's.
+	onlyConfirmed := rec("p0")
+	onlyConfirmed.Confirmed = rec("p0", conflict).Current
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{
+		{Record: rec("p3", conflict)}, {Record: rec("p2")}, {Record: rec("p1", conflict, conflict)},
+		{Record: onlyConfirmed}}})
+	assert.Equal(t, []string{"p1", "p3"}, list(0), "by guid; other filters ignored")
+	assert.Equal(t, []string{"p1"}, list(1))
+	recs, err := s.ListEntities(ctx, dc.EntityQuery{Conflicted: true})
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	assert.Equal(t, []dc.Conflict{conflict, conflict}, recs[0].Current.Conflicts)
+	// Resolving the conflicts takes the entity out; a new one puts it in.
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{
+		{Record: rec("p1"), ExpectRev: 1}, {Record: rec("p2", conflict), ExpectRev: 1}}})
+	assert.Equal(t, []string{"p2", "p3"}, list(0))
 }

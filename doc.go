@@ -12,3 +12,4 @@ package datacollect
 //go:generate go tool msgp -file entity.go -o entity_gen.go -tests=false
 //go:generate go tool msgp -file audit.go -o audit_gen.go -tests=false
 //go:generate go tool msgp -file protocol.go -o protocol_gen.go -tests=false
+//go:generate go tool msgp -file digest.go -o digest_gen.go -tests=false

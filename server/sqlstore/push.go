@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/core"
 )
 
 // pushTx is the PushTx of one Push. Its methods may be called from several
@@ -26,6 +27,10 @@ type pushTx struct {
 	// previous ones, restored if the transaction does not commit.
 	appended []*dc.Event
 	prev     []int64
+	// root is the app's digest root after its last event, with this
+	// transaction's events (read by head on the first Append).
+	root     core.Root
+	rootRead bool
 }
 
 var _ dc.PushTx = (*pushTx)(nil)
@@ -42,7 +47,7 @@ func (p *pushTx) run(fn func(tx dc.PushTx) error) error {
 // finish records the app's last sequence number and commits.
 func (p *pushTx) finish() error {
 	if len(p.appended) > 0 {
-		if _, err := p.t.exec(p.ctx, qSetAppSeq, p.app, p.seq); err != nil {
+		if _, err := p.t.exec(p.ctx, qSetAppHead, p.app, p.seq, p.root[:]); err != nil {
 			return p.s.err("push: update the app's sequence", err)
 		}
 	}
@@ -112,6 +117,10 @@ func (p *pushTx) Append(ev *dc.Event) error {
 	if ev == nil || ev.GUID == "" {
 		return dc.Errorf(dc.EINVALID, "append: event without guid")
 	}
+	head, err := p.head()
+	if err != nil {
+		return err
+	}
 	prev := ev.Seq
 	ev.Seq = p.seq + 1
 	b, err := encodeEvent(ev)
@@ -119,7 +128,8 @@ func (p *pushTx) Append(ev *dc.Event) error {
 		ev.Seq = prev
 		return dc.Errorf(dc.EINVALID, "append: encode event %s: %v", ev.GUID, err)
 	}
-	n, err := p.t.exec(p.ctx, qAppendEvent, p.app, ev.Seq, ev.GUID, ev.EntityGUID, ev.Type, b)
+	root := core.Chain(head, ev)
+	n, err := p.t.exec(p.ctx, qAppendEventRoot, p.app, ev.Seq, ev.GUID, ev.EntityGUID, ev.Type, b, root[:])
 	if err == nil && n == 0 {
 		err = dc.Errorf(dc.EEXISTS, "append: app %s already has event %s", p.app, ev.GUID)
 	}
@@ -127,7 +137,7 @@ func (p *pushTx) Append(ev *dc.Event) error {
 		ev.Seq = prev
 		return p.s.err("append event", err)
 	}
-	p.seq = ev.Seq
+	p.seq, p.root = ev.Seq, root
 	p.appended = append(p.appended, ev)
 	p.prev = append(p.prev, prev)
 	return nil
@@ -150,7 +160,7 @@ func (p *pushTx) PutEntity(e *dc.Entity) error {
 	if e.ExternalID != "" {
 		ext = e.ExternalID
 	}
-	err = p.t.queue(p.ctx, qPutEntity, p.app, e.GUID, string(e.Type), ext, e.Version, b)
+	err = p.t.queue(p.ctx, qPutEntity, p.app, e.GUID, string(e.Type), ext, e.Version, b, dupKeyArg(e))
 	if err != nil {
 		return p.s.err("put entity", err)
 	}

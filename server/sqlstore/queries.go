@@ -17,10 +17,10 @@ const (
 	// an existing guid: that keeps a PostgreSQL transaction usable.
 	qAppendEvent = `INSERT INTO events (app_id, seq, guid, entity_guid, type, payload)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id, guid) DO NOTHING`
-	qPutEntity = `INSERT INTO entities (app_id, guid, type, external_id, version, payload)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	qPutEntity = `INSERT INTO entities (app_id, guid, type, external_id, version, payload, dup_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (app_id, guid) DO UPDATE SET type = excluded.type, external_id = excluded.external_id,
-			version = excluded.version, payload = excluded.payload`
+			version = excluded.version, payload = excluded.payload, dup_key = excluded.dup_key`
 	qAppendAudit = `INSERT INTO audit (app_id, seq, guid, event_guid, entity_guid, payload)
 		VALUES ($1, $2, $3, $4, $5, $6)`
 	// qEventsIn and qEntitiesIn end with an IN list of guids from $2 on.
@@ -108,7 +108,7 @@ var inLists = func() []string {
 // txQueries are the statements that run in transactions: write ones first,
 // then read ones. The SQLite backend prepares them when it opens.
 func txQueries() (write, read []string) {
-	write = []string{qLockApp, qSetAppSeq, qAppendEvent, qPutEntity, qAppendAudit, qNextLogID, qAppendSyncLog}
+	write = []string{qLockApp, qSetAppHead, qAppendEventRoot, qAppRoot, qPutEntity, qAppendAudit, qNextLogID, qAppendSyncLog}
 	for _, in := range inLists {
 		write = append(write, qEventsIn+in, qEntitiesIn+in)
 	}

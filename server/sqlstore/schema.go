@@ -129,7 +129,27 @@ var migrations = [][]string{{
 		payload     {{blob}} NOT NULL,
 		PRIMARY KEY (app_id, device_id)
 	)`,
+}, {
+	// Version 3: entities' duplicate keys (core.DefaultDupKeys), NULL for
+	// entities without one; backfillDupKeys sets those of the entities
+	// stored before. The partial index holds only keyed entities.
+	`ALTER TABLE entities ADD COLUMN dup_key TEXT`,
+	`CREATE INDEX entities_dup_key ON entities (app_id, dup_key) WHERE dup_key IS NOT NULL`,
+}, {
+	// Version 4: the digest (see digest.go). Each event's root is the
+	// app's chain root after it, the app's root that after its last event
+	// (NULL: no event yet); backfillRoots computes those of the events
+	// stored before.
+	`ALTER TABLE events ADD COLUMN root {{blob}}`,
+	`ALTER TABLE apps ADD COLUMN root {{blob}}`,
 }}
+
+// backfills[v], when set, runs in the migration transaction after the
+// statements that bring the schema to version v: data changes that need Go.
+var backfills = map[int64]func(ctx context.Context, t tx) error{
+	3: backfillDupKeys,
+	4: backfillRoots,
+}
 
 // migrate creates or upgrades the schema, in one transaction.
 func migrate(ctx context.Context, b backend, d dialect) error {
@@ -159,6 +179,11 @@ func migrate(ctx context.Context, b backend, d dialect) error {
 	for i := v; i < int64(len(migrations)); i++ {
 		for _, stmt := range migrations[i] {
 			if _, err := t.exec(ctx, d.types.Replace(stmt)); err != nil {
+				return dc.Errorf(dc.ESTORE, "migration to schema version %d: %v", i+1, err)
+			}
+		}
+		if fill := backfills[i+1]; fill != nil {
+			if err := fill(ctx, t); err != nil {
 				return dc.Errorf(dc.ESTORE, "migration to schema version %d: %v", i+1, err)
 			}
 		}

@@ -20,8 +20,10 @@ const (
 	// PushRejected: the event is invalid on the server; Code and Message say
 	// why. Nothing of it was stored.
 	PushRejected = "rejected"
-	// PushConflict: the event was based on an entity version that another
-	// device changed meanwhile; the conflict issue decides what follows.
+	// PushConflict: the event was stored, and it met a conflict: it wrote
+	// a field (or deleted an entity) that a concurrent event of another
+	// device wrote before it in the order of record. Its strategy resolved
+	// it (see core/conflict.go); under "manual" it stays open on the entity.
 	PushConflict = "conflict"
 )
 

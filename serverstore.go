@@ -56,6 +56,9 @@ type PushTx interface {
 	Events(guids []string) (map[string]*Event, error)
 	// Entities returns the stored entities with the given guids.
 	Entities(guids []string) (map[string]*Entity, error)
+	// NextSeq returns the sequence number the next Append assigns (the
+	// applier stamps what an event writes with it before it is appended).
+	NextSeq() int64
 	// Append stores a new event, assigning ev.Seq the app's next sequence
 	// number.
 	Append(ev *Event) error

@@ -44,9 +44,11 @@ type Client struct {
 	writeMu sync.Mutex
 	rand    *rand.Rand
 	syncs   flight
+	origin  origin // what new events are stamped with (origin.go)
 
 	mu        sync.Mutex
 	userID    string
+	dupKeys   core.DupKeys // duplicate-key configuration (dup.go)
 	listeners map[int]func(Change)
 	nextID    int
 }
@@ -76,6 +78,7 @@ func New(s dc.Store, o Options) *Client {
 	if c.userID == "" {
 		c.userID = "local"
 	}
+	c.dupKeys = core.DefaultDupKeys()
 	return c
 }
 

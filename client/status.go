@@ -24,7 +24,8 @@ type Status struct {
 	// FailedEvents were rejected (see inspect().failedItems); retryFailed()
 	// queues them again.
 	FailedEvents int `json:"failedEvents"`
-	// Conflicts counts the conflicts the last sync reported.
+	// Conflicts counts the open conflicts (strategy manual) waiting for a
+	// resolution.
 	Conflicts int `json:"conflicts"`
 	// NextRetry is when the next automatic retry is due (RFC 3339), or "".
 	NextRetry string `json:"nextRetry"`

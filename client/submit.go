@@ -181,6 +181,9 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	}
 	w := core.NewWorking(ents)
 	b := &dc.Batch{NewEvents: make([]*dc.Event, 0, len(todo))}
+	if err := c.origin.stamp(ctx, c, todo); err != nil {
+		return nil, nil, err
+	}
 	for _, ev := range todo {
 		cp := *ev // events are immutable once prepared: a shallow copy suffices
 		ev = &cp
@@ -201,7 +204,9 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 	}
 	touchedBy := map[string][]string{} // entity -> events that changed it, in order
 	for _, a := range b.Audit {
-		touchedBy[a.EntityGUID] = append(touchedBy[a.EntityGUID], a.EventGUID)
+		if t := touchedBy[a.EntityGUID]; len(t) == 0 || t[len(t)-1] != a.EventGUID {
+			touchedBy[a.EntityGUID] = append(t, a.EventGUID)
+		}
 	}
 	changes := w.Changes()
 	changed := make([]*dc.Entity, 0, len(changes))
@@ -217,7 +222,7 @@ func (c *Client) tryCommit(ctx context.Context, evs []*dc.Event, given []string,
 		b.Entities = append(b.Entities, dc.EntityWrite{Record: rec, ExpectRev: rev})
 		changed = append(changed, ch.After)
 	}
-	if err := c.store.Commit(ctx, b); err != nil {
+	if err := c.commit(ctx, b); err != nil {
 		return nil, nil, fmt.Errorf("submit: %w", err)
 	}
 	j := 0

@@ -270,6 +270,17 @@ func (c *Client) pushBatch(ctx context.Context, t Transport, batch []*dc.Event) 
 	if err := c.store.Commit(ctx, b); err != nil {
 		return res, fmt.Errorf("push: record results: %w", err)
 	}
+	if res.Failed > 0 {
+		var refused []*dc.Event
+		for _, ev := range b.UpdatedEvents {
+			if ev.Failure != nil {
+				refused = append(refused, ev)
+			}
+		}
+		if err := c.rebaseRefused(ctx, refused); err != nil {
+			return res, fmt.Errorf("push: %w", err)
+		}
+	}
 	return res, nil
 }
 
@@ -395,10 +406,15 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 			b.Audit = append(b.Audit, &cp)
 		}
 	}
-	if err := c.store.Commit(ctx, b); err != nil {
+	if err := c.chainPage(ctx, b, page); err != nil {
 		return res, nil, err
 	}
+	if err := c.commit(ctx, b); err != nil {
+		return res, nil, err
+	}
+	c.origin.pulled(page)
 	res.Pulled = len(page.Events)
+	res.Conflicts = plan.Conflicts
 	changed := make([]*dc.Entity, 0, len(plan.Records))
 	for _, w := range plan.Records {
 		changed = append(changed, w.Record.Current)

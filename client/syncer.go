@@ -341,7 +341,9 @@ func (s *Syncer) commitAttempt(ctx context.Context, st savedStatus, a *dc.AuditE
 	if err != nil {
 		return err
 	}
-	if err := s.c.store.Commit(ctx, &dc.Batch{Meta: map[string][]byte{statusKey: v}, Audit: []*dc.AuditEntry{a}}); err != nil {
+	b := &dc.Batch{Meta: map[string][]byte{statusKey: v}, Audit: []*dc.AuditEntry{a}}
+	s.c.origin.saveClock(b)
+	if err := s.c.store.Commit(ctx, b); err != nil {
 		return fmt.Errorf("sync status: %w", err)
 	}
 	return nil
@@ -391,13 +393,17 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	open, err := s.c.Conflicts(ctx)
+	if err != nil {
+		return Status{}, err
+	}
 	s.mu.Lock()
 	st := s.sched.State()
 	running := s.running
 	s.mu.Unlock()
 	out := Status{
 		LastSyncTime: saved.LastSyncTime, SyncInProgress: running, PendingEvents: pending,
-		FailedEvents: failed, Conflicts: saved.Conflicts, Online: st.Online,
+		FailedEvents: failed, Conflicts: len(open), Online: st.Online,
 		LastAttempt: saved.LastAttempt, LastError: saved.LastError, RetryAttempts: saved.RetryAttempts,
 		AuthRequired: saved.AuthRequired || st.AuthBlocked,
 	}

@@ -151,8 +151,34 @@ func (a *Applier) Apply(w *Working, ev *dc.Event) ([]*dc.AuditEntry, error) {
 			Changes:    Diff(before, e),
 		})
 	}
-	w.journal = w.journal[:0]
+	for _, n := range w.notes {
+		audit = append(audit, &dc.AuditEntry{
+			GUID:       ev.GUID + ":conflict:" + n.entity + ":" + n.field,
+			Timestamp:  ev.Timestamp,
+			UserID:     ev.UserID,
+			Action:     AuditConflict,
+			EventGUID:  ev.GUID,
+			EntityGUID: n.entity,
+			Changes: []dc.FieldChange{
+				{Field: n.field, Old: n.current, New: n.incoming},
+				{Field: n.field + " (kept)", Old: nil, New: n.result},
+			},
+		})
+	}
+	w.journal, w.notes = w.journal[:0], w.notes[:0]
 	return audit, nil
+}
+
+// CountConflicts returns how many of an Apply's audit entries record
+// conflicts.
+func CountConflicts(audit []*dc.AuditEntry) int {
+	n := 0
+	for _, a := range audit {
+		if a.Action == AuditConflict {
+			n++
+		}
+	}
+	return n
 }
 
 // Diff lists the fields that differ between two states of an entity (before

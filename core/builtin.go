@@ -26,6 +26,7 @@ func builtinTypes() map[string]EventType {
 		RemoveMember:     {Apply: applyRemoveMember},
 		DeleteEntity:     {EmptyData: true, Apply: applyDelete},
 		ResolveDuplicate: {Apply: applyResolveDuplicate},
+		ResolveConflict:  {Apply: applyResolveConflict},
 	}
 }
 
@@ -109,6 +110,12 @@ func live(w *Working, ev *dc.Event, guid string, typ dc.EntityType) (*dc.Entity,
 	if err != nil {
 		return nil, err
 	}
+	return checkLive(ev, e, guid, typ)
+}
+
+// checkLive checks that e (the entity guid, or nil) exists, is not deleted
+// and is of type typ ("" for any).
+func checkLive(ev *dc.Event, e *dc.Entity, guid string, typ dc.EntityType) (*dc.Entity, error) {
 	if e == nil {
 		return nil, dc.Errorf(dc.ENOTFOUND, "%s %s: entity %s does not exist", ev.Type, ev.GUID, guid)
 	}
@@ -122,25 +129,58 @@ func live(w *Working, ev *dc.Event, guid string, typ dc.EntityType) (*dc.Entity,
 }
 
 // updater returns the Apply of update-individual / update-group: a delta
-// merge where a null value removes the field.
+// merge where a null value removes the field, with conflicts resolved by the
+// event's strategy (see conflict.go).
 func updater(typ dc.EntityType) func(*Working, *dc.Event) error {
 	return func(w *Working, ev *dc.Event) error {
-		e, err := live(w, ev, ev.EntityGUID, typ)
-		if err != nil {
-			return err
-		}
 		if _, ok := ev.Data["members"]; ok {
 			return invalid(ev, "members cannot be updated; use add-member and remove-member")
 		}
-		if e.Data == nil {
-			e.Data = map[string]any{}
+		e, err := w.Get(ev.EntityGUID)
+		if err != nil {
+			return err
 		}
-		for _, k := range dc.SortedKeys(ev.Data) {
-			if v := ev.Data[k]; v == nil {
-				delete(e.Data, k)
-			} else {
-				e.Data[k] = dc.CloneValue(v)
+		if e != nil && e.Deleted {
+			// An edit concurrent with the delete: the later one wins.
+			del := stampOf(e, "deleted")
+			if !Concurrent(ev, del) {
+				return invalid(ev, "entity %s is deleted", e.GUID)
 			}
+			if !deletedConflict(w, ev, e, del, false) {
+				if strategy(ev) == dc.StrategyManual {
+					return w.Put(e) // the open conflict
+				}
+				return nil
+			}
+			e.Deleted = false
+			setStamp(e, "deleted", Stamp(ev))
+		}
+		if e, err = checkLive(ev, e, ev.EntityGUID, typ); err != nil {
+			return err
+		}
+		if strategy(ev) == dc.StrategyLWW {
+			// The whole event wins or loses against the last concurrent
+			// update of the entity.
+			if last := stampOf(e, ""); Concurrent(ev, last) && !Later(Stamp(ev), last) {
+				for _, k := range dc.SortedKeys(ev.Data) {
+					w.conflict(ev, e.GUID, k, e.Data[k], ev.Data[k], e.Data[k])
+				}
+				return nil
+			}
+			for _, k := range dc.SortedKeys(ev.Data) {
+				if cur := stampOf(e, k); Concurrent(ev, cur) {
+					w.conflict(ev, e.GUID, k, e.Data[k], ev.Data[k], ev.Data[k])
+				}
+				setValue(e, k, ev.Data[k])
+				setStamp(e, k, Stamp(ev))
+			}
+		} else {
+			for _, k := range dc.SortedKeys(ev.Data) {
+				writeField(w, ev, e, k, ev.Data[k])
+			}
+		}
+		if last := stampOf(e, ""); !Concurrent(ev, last) || Later(Stamp(ev), last) {
+			setStamp(e, "", Stamp(ev))
 		}
 		return w.Put(e)
 	}
@@ -285,10 +325,18 @@ func applyRemoveMember(w *Working, ev *dc.Event) error {
 	return w.Put(g)
 }
 
-// applyDelete tombstones the entity; a group's sub-groups cascade.
+// applyDelete tombstones the entity; a group's sub-groups cascade. A delete
+// concurrent with a later edit loses (see conflict.go).
 func applyDelete(w *Working, ev *dc.Event) error {
-	if _, err := live(w, ev, ev.EntityGUID, ""); err != nil {
+	root, err := live(w, ev, ev.EntityGUID, "")
+	if err != nil {
 		return err
+	}
+	if last := stampOf(root, ""); Concurrent(ev, last) && !deletedConflict(w, ev, root, last, true) {
+		if strategy(ev) == dc.StrategyManual {
+			return w.Put(root) // the open conflict
+		}
+		return nil
 	}
 	seen := map[string]bool{}
 	stack := []string{ev.EntityGUID}
@@ -307,6 +355,10 @@ func applyDelete(w *Working, ev *dc.Event) error {
 			continue
 		}
 		e.Deleted = true
+		setStamp(e, "deleted", Stamp(ev))
+		if guid == root.GUID {
+			e.Conflicts = root.Conflicts
+		}
 		if err := w.Put(e); err != nil {
 			return err
 		}
@@ -328,8 +380,9 @@ func applyDelete(w *Working, ev *dc.Event) error {
 // applyResolveDuplicate resolves a potential duplicate pair: with action
 // "merge" (the default) the entity keeps its fields, gains the fields only the
 // duplicate has (and a group its members), and the duplicate becomes a
-// tombstone whose data.mergedInto names the survivor; with "keep" both stay
-// (the event records the decision).
+// tombstone whose data.mergedInto names the survivor; with "keep" both stay,
+// each listing the other in Distinct, so the decision replicates and neither
+// is flagged as a duplicate of the other again.
 func applyResolveDuplicate(w *Working, ev *dc.Event) error {
 	kept, err := live(w, ev, ev.EntityGUID, "")
 	if err != nil {
@@ -346,7 +399,20 @@ func applyResolveDuplicate(w *Working, ev *dc.Event) error {
 	action, _ := ev.Data["action"].(string)
 	switch action {
 	case "keep":
-		return w.Put(kept)
+		declare := func(e *dc.Entity, other string) {
+			for _, g := range e.Distinct {
+				if g == other {
+					return
+				}
+			}
+			e.Distinct = append(e.Distinct, other)
+		}
+		declare(kept, dup.GUID)
+		declare(dup, kept.GUID)
+		if err := w.Put(kept); err != nil {
+			return err
+		}
+		return w.Put(dup)
 	case "", "merge":
 	default:
 		return invalid(ev, "data.action must be \"merge\" or \"keep\"")

@@ -32,6 +32,10 @@ type PullPlan struct {
 	// Diverged are page events that did not apply to the confirmed state.
 	// It stays empty while every replica runs the same applier.
 	Diverged []FailedEvent
+	// Conflicts counts the conflicts the page's remote events met (and
+	// resolved by their strategy) on the confirmed state; those of the
+	// replica's own events were reported by the server when it pushed them.
+	Conflicts int
 }
 
 // FailedEvent is an event and why it could not apply.
@@ -49,6 +53,35 @@ type FailedEvent struct {
 func (a *Applier) PlanPull(src Source, page []*dc.Event) (*PullPlan, error) {
 	p := &planner{a: a, src: src, records: NewCache(src.Records), plan: &PullPlan{}}
 	return p.run(page)
+}
+
+// PlanRebase recomputes the entities guids after some of their pending
+// events were refused (they carry a Failure): each gets its confirmed state
+// with its other pending events replayed on top, in local order. Pending
+// events that no longer apply are in the plan's Failed.
+func (a *Applier) PlanRebase(src Source, guids []string) (*PullPlan, error) {
+	p := &planner{a: a, src: src, records: NewCache(src.Records), plan: &PullPlan{}}
+	if err := p.records.Load(guids); err != nil {
+		return nil, err
+	}
+	needs := map[string]bool{}
+	for _, g := range guids {
+		if p.records.Peek(g) != nil {
+			needs[g] = true
+		}
+	}
+	out := map[string]*dc.EntityRecord{}
+	if err := p.rebase(NewWorking(confirmedLayer{p}), needs, map[string]bool{}, out); err != nil {
+		return nil, err
+	}
+	for _, g := range dc.SortedKeys(out) {
+		var rev int64
+		if r := p.records.Peek(g); r != nil {
+			rev = r.Rev
+		}
+		p.plan.Records = append(p.plan.Records, dc.EntityWrite{Record: out[g], ExpectRev: rev})
+	}
+	return p.plan, nil
 }
 
 type planner struct {
@@ -116,8 +149,18 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 			p.plan.Diverged = append(p.plan.Diverged, FailedEvent{Event: applied, Err: err})
 			continue
 		}
+		if known[ev.GUID] == nil { // an own event's conflicts came with its push result
+			p.plan.Conflicts += CountConflicts(audit)
+		}
 		for _, a := range audit {
-			pageTouch[a.EntityGUID] = append(pageTouch[a.EntityGUID], ev.GUID)
+			if t := pageTouch[a.EntityGUID]; len(t) == 0 || t[len(t)-1] != ev.GUID {
+				pageTouch[a.EntityGUID] = append(t, ev.GUID)
+			}
+		}
+		// An own event that changed nothing (a conflict already settled)
+		// still leaves its entity's pending list.
+		if t := pageTouch[ev.EntityGUID]; known[ev.GUID] != nil && (len(t) == 0 || t[len(t)-1] != ev.GUID) {
+			pageTouch[ev.EntityGUID] = append(t, ev.GUID)
 		}
 	}
 
@@ -219,6 +262,9 @@ func (p *planner) rebase(confirmed *Working, needs map[string]bool, inPage map[s
 		applied := map[string]bool{}
 		escaped := false
 		for _, ev := range order {
+			if ev.Failure != nil {
+				continue // refused: it no longer counts
+			}
 			audit, err := p.a.Apply(replay, ev.Clone())
 			if err != nil {
 				failed = append(failed, FailedEvent{Event: ev, Err: err})

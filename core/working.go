@@ -30,6 +30,19 @@ type Working struct {
 	slots   map[string]*slot
 	touched []string // guids changed, in first-change order
 	journal []undo   // changes of the event being applied
+	notes   []conflictNote
+}
+
+// conflictNote is a conflict met by the event being applied.
+type conflictNote struct {
+	entity, field             string
+	current, incoming, result any
+}
+
+// conflict records a conflict the event being applied met on a field of
+// an entity: the value there, the event's, and the one kept.
+func (w *Working) conflict(ev *dc.Event, entity, field string, current, incoming, result any) {
+	w.notes = append(w.notes, conflictNote{entity, field, conflictValue(current), conflictValue(incoming), conflictValue(result)})
 }
 
 type slot struct {
@@ -100,7 +113,7 @@ func (w *Working) Put(e *dc.Entity) error {
 }
 
 // begin starts a new event's journal.
-func (w *Working) begin() { w.journal = w.journal[:0] }
+func (w *Working) begin() { w.journal, w.notes = w.journal[:0], w.notes[:0] }
 
 // rollback undoes every Put since begin.
 func (w *Working) rollback() {
@@ -113,7 +126,7 @@ func (w *Working) rollback() {
 			w.touched = w.touched[:len(w.touched)-1]
 		}
 	}
-	w.journal = w.journal[:0]
+	w.journal, w.notes = w.journal[:0], w.notes[:0]
 }
 
 // eventChange is an entity the event being applied changed, and its state

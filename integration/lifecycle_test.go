@@ -93,8 +93,12 @@ func TestPushAndPullAreAudited(t *testing.T) {
 		// and a push refused as a whole.
 		assert.Equal(t, []string{"accepted", "accepted", "rejected", "accepted"},
 			push(t, a, create("e1", "p1"), create("e2", "p2"), update("e3", "nobody", 1), update("e4", "p1", 1)))
-		assert.Equal(t, []string{"accepted"}, push(t, b, update("e5", "p2", 1)))
-		assert.Equal(t, []string{"conflict"}, push(t, a, update("e6", "p2", 1)))
+		// e5 and e6 edit p2's name on two devices, neither having seen the
+		// other's edit: e6 meets a conflict.
+		e5, e6 := update("e5", "p2", 1), update("e6", "p2", 1)
+		e5.Device, e6.Device = "device-b", "device-a"
+		assert.Equal(t, []string{"accepted"}, push(t, b, e5))
+		assert.Equal(t, []string{"conflict"}, push(t, a, e6))
 		assert.Equal(t, []string{"duplicate", "duplicate"}, push(t, a, create("e1", "p1"), create("e2", "p2")))
 		_, err := a.Push(ctx, &dc.PushRequest{Events: []*dc.Event{}})
 		assert.Equal(t, dc.EINVALID, dc.ErrorCode(err))

@@ -285,13 +285,17 @@ func TestInterleavingDevices(t *testing.T) {
 func TestRejectedEventStaysVisible(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		a, b := e.device("app1"), e.device("app1")
-		p := a.submit(t, client.Form{Type: "create-individual", Data: map[string]any{"name": "Ana"}})
+		g := a.submit(t, client.Form{Type: "create-group", Data: map[string]any{"name": "H"}})
 		a.sync(t)
 		b.sync(t)
-		// A deletes Ana; B, not knowing, updates her.
-		a.submit(t, client.Form{Type: "delete-entity", EntityGUID: p.EntityGUID})
+		// A deletes the household; B, not knowing, adds a member to it
+		// and pushes first: the server refuses nothing yet. Then the other
+		// order: B adds a member after A's delete reached the server.
+		a.submit(t, client.Form{Type: "delete-entity", EntityGUID: g.EntityGUID})
 		a.sync(t)
-		up := b.submit(t, client.Form{Type: "update-individual", EntityGUID: p.EntityGUID, Data: map[string]any{"age": 3}})
+		up := b.submit(t, client.Form{Type: "add-member", EntityGUID: g.EntityGUID,
+			Data: map[string]any{"members": []any{map[string]any{"name": "Late"}}}})
+		member := up.Data["members"].([]any)[0].(map[string]any)["guid"].(string)
 		res := b.sync(t)
 		assert.Equal(t, 1, res.Failed)
 		evs, err := b.Store().Events(ctx, []string{up.GUID})
@@ -303,8 +307,13 @@ func TestRejectedEventStaysVisible(t *testing.T) {
 		assert.Equal(t, dc.Local, got.SyncLevel)
 		res = b.sync(t)
 		assert.Zero(t, res.Pushed, "a failed event is not pushed again until retried")
-		ent, err := b.Entity(ctx, p.EntityGUID)
+		ent, err := b.Entity(ctx, g.EntityGUID)
 		require.NoError(t, err)
 		assert.True(t, ent.Deleted)
+		assert.Empty(t, ent.MemberIDs, "the refused event no longer counts")
+		rec, err := b.Store().Entities(ctx, []string{g.EntityGUID, member})
+		require.NoError(t, err)
+		assert.Empty(t, rec[g.EntityGUID].Pending)
+		assert.Equal(t, a.entities(t)[g.EntityGUID], ent)
 	})
 }

@@ -86,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+wire.PathPush, s.authenticated(s.syncRequest(s.audited(dc.AuditPush, s.push))))
 	mux.HandleFunc("GET "+wire.PathPull, s.authenticated(s.syncRequest(s.audited(dc.AuditPull, s.pull))))
 	mux.HandleFunc("GET "+wire.PathPlan, s.authenticated(s.syncRequest(s.handlePlan)))
+	mux.HandleFunc("GET "+pathDigest, s.authenticated(s.syncRequest(s.handleDigest)))
 	mux.HandleFunc("POST "+wire.PathTelemetry, s.authenticated(s.syncRequest(s.handleTelemetry)))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, dc.Errorf(dc.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))

@@ -99,6 +99,7 @@ func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event)
 // stores op's sync-log entry in the push's transaction.
 func (s *Server) apply(ctx context.Context, app, user string, events []*dc.Event, op *syncOp) ([]dc.PushResult, error) {
 	var results []dc.PushResult
+	now := s.now()
 	err := s.store.Push(ctx, app, func(tx dc.PushTx) error {
 		results = make([]dc.PushResult, 0, len(events))
 		guids := make([]string, len(events))
@@ -131,13 +132,10 @@ func (s *Server) apply(ctx context.Context, app, user string, events []*dc.Event
 				continue
 			}
 			ev := in.Clone()
-			ev.UserID, ev.SyncLevel, ev.Seq, ev.Failure, ev.LSeq = user, dc.Synced, 0, nil, 0
-			status := dc.PushAccepted
-			if cur, err := w.Peek(ev.EntityGUID); err != nil {
-				return err
-			} else if cur != nil && ev.BaseVersion > 0 && cur.Version != ev.BaseVersion {
-				status = dc.PushConflict
-			}
+			ev.UserID, ev.SyncLevel, ev.Failure, ev.LSeq = user, dc.Synced, nil, 0
+			// The order of record: what the event writes is stamped with
+			// its sequence number, and its clock bounded by the server's.
+			ev.Seq, ev.HLC = tx.NextSeq(), core.BoundHLC(ev.HLC, now)
 			audit, err := s.applier.Apply(w, ev)
 			if err != nil {
 				if code := dc.ErrorCode(err); code != dc.EINTERNAL {
@@ -148,6 +146,10 @@ func (s *Server) apply(ctx context.Context, app, user string, events []*dc.Event
 			}
 			if err := tx.Append(ev); err != nil {
 				return err
+			}
+			status := dc.PushAccepted
+			if core.CountConflicts(audit) > 0 {
+				status = dc.PushConflict
 			}
 			for _, a := range audit {
 				if err := tx.AppendAudit(ev.Seq, a); err != nil {

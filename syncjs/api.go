@@ -27,6 +27,7 @@ type API struct {
 	client    *client.Client
 	transport *FetchTransport
 	life      *lifecycle
+	hooks     conflictHooks
 	appID     string
 	dbName    string
 	unsub     func()
@@ -52,6 +53,15 @@ type InitOptions struct {
 	RetryBaseMs int `json:"retryBaseMs"`
 	RetryMaxMs  int `json:"retryMaxMs"`
 	MaxRetries  int `json:"maxRetries"`
+	// ConflictStrategy is "merge" (the default), "lww" or "manual";
+	// FieldResolvers names per-field resolvers of merge ("lww", "max",
+	// "min", "union").
+	ConflictStrategy string            `json:"conflictStrategy"`
+	FieldResolvers   map[string]string `json:"fieldResolvers"`
+	// DuplicateKeys are the compound keys that flag potential duplicates,
+	// per entity type (absent: {individual: ['nationalId'], group:
+	// ['nationalId']}).
+	DuplicateKeys map[string][]string `json:"duplicateKeys"`
 }
 
 // Install defines the API's methods on obj (normally window.datacollect,
@@ -84,6 +94,11 @@ func Install(obj js.Value, applier *core.Applier) *API {
 	a.method("inspect", a.inspect)
 	a.method("plan", a.plan)
 	a.method("setAutoSync", a.setAutoSync)
+	a.method("verify", a.verify)
+	a.method("duplicates", a.duplicates)
+	a.method("conflicts", a.conflicts)
+	a.method("resolveConflict", a.resolveConflict)
+	a.method("setConflictResolver", a.setConflictResolver)
 	return a
 }
 
@@ -119,6 +134,14 @@ func (a *API) init(args []js.Value) func() (any, error) {
 		}
 		ctx := context.Background()
 		c := client.New(s, client.Options{UserID: o.UserID, Applier: a.applier})
+		if err := setDupKeys(c, o.DuplicateKeys); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		if err := c.SetConflictStrategy(o.ConflictStrategy, o.FieldResolvers); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 		device, err := c.DeviceID(ctx)
 		if err != nil {
 			_ = s.Close()
@@ -148,6 +171,7 @@ func (a *API) init(args []js.Value) func() (any, error) {
 		}
 		a.mu.Lock()
 		a.client, a.transport, a.life, a.appID, a.dbName, a.unsub = c, t, life, o.AppID, o.DBName, unsub
+		a.hooks.seen = nil
 		a.mu.Unlock()
 		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
 	}

@@ -213,6 +213,7 @@ func (l *lifecycle) Synced(res client.SyncResult, m dc.SyncMetrics, err error) {
 		return v
 	})
 	l.tellTabs("status", nil)
+	go l.api.announceConflicts()
 }
 
 // Alert implements client.SyncListener.

@@ -43,7 +43,7 @@ export interface MemberInput {
 /** A form submission. */
 export interface FormInput {
   /** Built-in: create-individual, update-individual, create-group, update-group,
-   *  add-member, remove-member, delete-entity, resolve-duplicate; or a custom type registered from Go. */
+   *  add-member, remove-member, delete-entity, resolve-duplicate, resolve-conflict; or a custom type registered from Go. */
   type: string;
   /** The entity; generated for create-* types when omitted. */
   entityGuid?: string;
@@ -145,6 +145,44 @@ export interface InitOptions {
   retryMaxMs?: number;
   /** Failed attempts in a row before automatic retries stop (default 10). */
   maxRetries?: number;
+  /** Compound keys flagging potential duplicates, per entity type: the fields whose values (trimmed,
+   *  lower-cased, inner white space collapsed; numbers canonical) together identify a person or group.
+   *  Default {individual: ['nationalId'], group: ['nationalId']}; a type left out, or with [], is never
+   *  flagged. Entities missing a key field are never flagged. */
+  duplicateKeys?: { individual?: string[]; group?: string[] };
+  /** How concurrent edits of one entity are settled (recorded on each event, so every device agrees):
+   *  'merge' (default: field-level; a field edited on both sides goes to its resolver),
+   *  'lww' (the whole later edit wins), 'manual' (last-writer-wins for now, and the conflict stays open
+   *  for the user: conflicts(), the `conflict` event, setConflictResolver, resolveConflict). */
+  conflictStrategy?: 'merge' | 'lww' | 'manual';
+  /** Per-field resolvers of 'merge' (default 'lww': the later edit, by a hybrid logical clock). */
+  fieldResolvers?: { [field: string]: 'lww' | 'max' | 'min' | 'union' };
+}
+
+/** An open conflict (strategy 'manual'), from this device's point of view. */
+export interface Conflict {
+  id: string;
+  entityGuid: string;
+  /** The field, or 'deleted' for a delete against a concurrent edit. */
+  field: string;
+  localValue: Value;
+  remoteValue: Value;
+  localEvent: string;
+  remoteEvent: string;
+  /** The value in force until it is resolved (the later edit's, on every device). */
+  value: Value;
+}
+
+export type ConflictResolution =
+  | { strategy: 'local' | 'remote' }
+  | { strategy: 'manual'; value: Value };
+
+/** Potential duplicates: live entities sharing a duplicate key, not declared distinct. */
+export interface DuplicateGroup {
+  /** "<type>|<value>|<value>...", the normalised key values. */
+  key: string;
+  /** By guid. */
+  entities: Entity[];
 }
 
 /** The logged-in user (the token itself is never exposed). */
@@ -176,7 +214,7 @@ export interface SyncStatus {
   pendingEvents: number;
   /** Refused by the server, with a reason (inspect().failedItems); retryFailed() re-queues them. */
   failedEvents: number;
-  /** Conflicts the last sync reported. */
+  /** Open conflicts (strategy 'manual') waiting for a resolution: see conflicts(). */
   conflicts: number;
   /** When the next automatic retry is due (RFC 3339), or ''. */
   nextRetry: string;
@@ -228,6 +266,22 @@ export interface Inspection {
   deviceId: string;
 }
 
+/** verify(): whether this device holds exactly the server's events up to its cursor (digest roots, hex). */
+export interface Verification {
+  match: boolean;
+  /** The pull cursor the roots are compared at. */
+  cursor: number;
+  /** The root of the confirmed events this device holds, and the server's, after event `cursor`. */
+  localRoot: string;
+  serverRoot: string;
+  /** A mismatch was found and repaired (the events re-pulled from divergedAt on). */
+  repaired: boolean;
+  /** The first sequence number whose event differed (0 if only the stored root was wrong). */
+  divergedAt: number;
+  /** Events pulled again by the repair. */
+  refetched: number;
+}
+
 export interface AlertDetail {
   /** 'errors': a sync saw more than 10 errors; 'gave-up': automatic retries stopped. */
   type: 'errors' | 'gave-up';
@@ -256,6 +310,8 @@ export interface DataCollectEventMap {
   alert: CustomEvent<AlertDetail>;
   /** The server refused the session (401): call login() again; syncing then resumes. */
   auth: CustomEvent<ErrorInfo>;
+  /** A new open conflict (strategy 'manual'), once per conflict and page. */
+  conflict: CustomEvent<Conflict>;
 }
 
 export interface DataCollect {
@@ -286,6 +342,13 @@ export interface DataCollect {
   push(): Promise<SyncResult>;
   /** Pulls only. */
   pull(): Promise<SyncResult>;
+  /** The open conflicts of this device's entities (strategy 'manual'). */
+  conflicts(): Promise<Conflict[]>;
+  /** Settles a conflict with a resolve-conflict event, synced so every device applies it. ENOTFOUND if no longer open. */
+  resolveConflict(id: string, resolution: ConflictResolution): Promise<Event>;
+  /** Asked for each open conflict (after each sync): answer a resolution, or null/undefined to leave it open
+   *  (e.g. for a dialog later). null removes the resolver. */
+  setConflictResolver(resolver: ((c: Conflict) => ConflictResolution | null | undefined | Promise<ConflictResolution | null | undefined>) | null): Promise<void>;
   /** The sync status. */
   status(): Promise<SyncStatus>;
   /** The last attempt's metrics (persisted), or null before the first. */
@@ -298,6 +361,14 @@ export interface DataCollect {
   plan(): Promise<{ push: number; pull: number }>;
   /** Turns automatic sync on or off; returns the status. */
   setAutoSync(on: boolean): Promise<SyncStatus>;
+  /** Proves convergence: compares this device's digest root with the server's at its cursor (one request); on a
+   *  mismatch finds where the histories differ (O(log n) requests), re-pulls from there, rebuilds what those
+   *  events touch and verifies again. */
+  verify(): Promise<Verification>;
+  /** Potential duplicates, by key (at most limit groups), found through an index. Flagged entities block
+   *  nothing; resolve each pair with a 'resolve-duplicate' form: action 'merge' (the duplicate becomes a
+   *  tombstone with data.mergedInto) or 'keep' (both stay, declared distinct on every device). */
+  duplicates(options?: { limit?: number }): Promise<DuplicateGroup[]>;
   /** Newest first: entity changes, and sync operations (this device's and the server's). */
   auditLog(options?: { entityGuid?: string; limit?: number }): Promise<AuditEntry[]>;
   addEventListener<K extends keyof DataCollectEventMap>(type: K, listener: (ev: DataCollectEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;

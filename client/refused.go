@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/core"
+)
+
+// rebaseRefused recomputes the entities of events the server refused: a
+// refused event no longer counts, so each entity it touched becomes its
+// confirmed state with the other pending events replayed on top, in one
+// commit (retried if another tab wrote meanwhile). The refused events stay
+// stored and visible with their Failure until retried.
+func (c *Client) rebaseRefused(ctx context.Context, refused []*dc.Event) error {
+	seen := map[string]bool{}
+	var guids []string
+	for _, ev := range refused {
+		for _, g := range append(core.Refs(ev), c.applier.NewGUIDs(ev)...) {
+			if !seen[g] {
+				seen[g] = true
+				guids = append(guids, g)
+			}
+		}
+	}
+	if len(guids) == 0 {
+		return nil
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	for attempt := 1; ; attempt++ {
+		changed, err := c.tryRebase(ctx, guids)
+		if err == nil {
+			c.notify(Change{Entities: changed})
+			return nil
+		}
+		if dc.ErrorCode(err) != dc.ECONFLICT || attempt == maxAttempts {
+			return fmt.Errorf("rebase after refusal: %w", err)
+		}
+		if err := c.pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Client) tryRebase(ctx context.Context, guids []string) ([]*dc.Entity, error) {
+	plan, err := c.applier.PlanRebase(storeSource{ctx: ctx, store: c.store}, guids)
+	if err != nil {
+		return nil, err
+	}
+	b := &dc.Batch{Entities: plan.Records}
+	for _, f := range plan.Failed {
+		if f.Event.Failure != nil {
+			continue
+		}
+		ev := f.Event.Clone()
+		ev.Failure = &dc.Failure{Code: dc.ErrorCode(f.Err), Message: "no longer applies: " + dc.ErrorMessage(f.Err)}
+		b.UpdatedEvents = append(b.UpdatedEvents, ev)
+	}
+	if b.Empty() {
+		return nil, nil
+	}
+	if err := c.commit(ctx, b); err != nil {
+		return nil, err
+	}
+	changed := make([]*dc.Entity, 0, len(plan.Records))
+	for _, w := range plan.Records {
+		changed = append(changed, w.Record.Current)
+	}
+	return changed, nil
+}

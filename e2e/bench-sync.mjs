@@ -53,7 +53,9 @@ try {
     return { plain, zipped, n: evs.length };
   });
   const entitiesEqual = await (async () => {
-    const snap = (p) => p.evaluate(async () => JSON.stringify((await window.datacollect.listEntities()).map((e) => [e.guid, e.version, e.data])));
+    // Key order inside data is not part of an entity: compare sorted.
+    const snap = (p) => p.evaluate(async () => JSON.stringify((await window.datacollect.listEntities())
+      .map((e) => [e.guid, e.version, Object.keys(e.data).sort().map((k) => [k, e.data[k]])])));
     return (await snap(a)) === (await snap(b));
   })();
   const rate = (n, ms) => Math.round(n / ms * 1000).toLocaleString('en-US');

@@ -22,6 +22,11 @@ type AuditEntry struct {
 	DurationMs int64  `msg:"durationMs,omitempty" json:"durationMs,omitempty"`
 	Status     string `msg:"status,omitempty" json:"status,omitempty"`
 	Error      string `msg:"error,omitempty" json:"error,omitempty"`
+
+	// Hash, on the server's audit entries of an app, is the hex SHA-256
+	// chaining the entry to the previous one (see core.AuditHash): the
+	// entries form a tamper-evident chain in the order of record.
+	Hash string `msg:"hash,omitempty" json:"hash,omitempty"`
 }
 
 // Sync audit actions and statuses.

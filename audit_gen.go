@@ -150,6 +150,12 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Error")
 				return
 			}
+		case "hash":
+			z.Hash, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "Hash")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -164,8 +170,8 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(13)
-	var zb0001Mask uint16 /* 13 bits */
+	zb0001Len := uint32(14)
+	var zb0001Mask uint16 /* 14 bits */
 	_ = zb0001Mask
 	if z.DeviceID == "" {
 		zb0001Len--
@@ -190,6 +196,10 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
+	}
+	if z.Hash == "" {
+		zb0001Len--
+		zb0001Mask |= 0x2000
 	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
@@ -374,6 +384,18 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+			// write "hash"
+			err = en.Append(0xa4, 0x68, 0x61, 0x73, 0x68)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.Hash)
+			if err != nil {
+				err = msgp.WrapError(err, "Hash")
+				return
+			}
+		}
 	}
 	return
 }
@@ -382,8 +404,8 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(13)
-	var zb0001Mask uint16 /* 13 bits */
+	zb0001Len := uint32(14)
+	var zb0001Mask uint16 /* 14 bits */
 	_ = zb0001Mask
 	if z.DeviceID == "" {
 		zb0001Len--
@@ -408,6 +430,10 @@ func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
+	}
+	if z.Hash == "" {
+		zb0001Len--
+		zb0001Mask |= 0x2000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -484,6 +510,11 @@ func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 			// string "error"
 			o = append(o, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
 			o = msgp.AppendString(o, z.Error)
+		}
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+			// string "hash"
+			o = append(o, 0xa4, 0x68, 0x61, 0x73, 0x68)
+			o = msgp.AppendString(o, z.Hash)
 		}
 	}
 	return
@@ -633,6 +664,12 @@ func (z *AuditEntry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Error")
 				return
 			}
+		case "hash":
+			z.Hash, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Hash")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -651,7 +688,7 @@ func (z *AuditEntry) Msgsize() (s int) {
 	for za0001 := range z.Changes {
 		s += 1 + 6 + msgp.StringPrefixSize + len(z.Changes[za0001].Field) + 4 + msgp.GuessSize(z.Changes[za0001].Old) + 4 + msgp.GuessSize(z.Changes[za0001].New)
 	}
-	s += 9 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.Int64Size + 7 + msgp.StringPrefixSize + len(z.Status) + 6 + msgp.StringPrefixSize + len(z.Error)
+	s += 9 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.Int64Size + 7 + msgp.StringPrefixSize + len(z.Status) + 6 + msgp.StringPrefixSize + len(z.Error) + 5 + msgp.StringPrefixSize + len(z.Hash)
 	return
 }
 

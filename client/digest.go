@@ -324,14 +324,7 @@ func (c *Client) commitRepair(ctx context.Context, d *digest, in *repairInput) e
 		cp.Seq, cp.SyncLevel = 0, dc.Local
 		b.UpdatedEvents = append(b.UpdatedEvents, cp)
 	}
-	for _, f := range plan.Failed {
-		if f.Event.Failure != nil {
-			continue
-		}
-		ev := f.Event.Clone()
-		ev.Failure = &dc.Failure{Code: dc.ErrorCode(f.Err), Message: "no longer applies after sync: " + dc.ErrorMessage(f.Err)}
-		b.UpdatedEvents = append(b.UpdatedEvents, ev)
-	}
+	markFailed(b, plan.Failed, "no longer applies after sync: ")
 	added := map[string]bool{}
 	for _, ev := range plan.New {
 		added[ev.GUID] = true

@@ -50,14 +50,7 @@ func (c *Client) tryRebase(ctx context.Context, guids []string) ([]*dc.Entity, e
 		return nil, err
 	}
 	b := &dc.Batch{Entities: plan.Records}
-	for _, f := range plan.Failed {
-		if f.Event.Failure != nil {
-			continue
-		}
-		ev := f.Event.Clone()
-		ev.Failure = &dc.Failure{Code: dc.ErrorCode(f.Err), Message: "no longer applies: " + dc.ErrorMessage(f.Err)}
-		b.UpdatedEvents = append(b.UpdatedEvents, ev)
-	}
+	markFailed(b, plan.Failed, "no longer applies: ")
 	if b.Empty() {
 		return nil, nil
 	}
@@ -69,4 +62,20 @@ func (c *Client) tryRebase(ctx context.Context, guids []string) ([]*dc.Entity, e
 		changed = append(changed, w.Record.Current)
 	}
 	return changed, nil
+}
+
+// markFailed adds to b the failed events that were not failed yet, with
+// why and the reason they no longer apply, and returns how many.
+func markFailed(b *dc.Batch, failed []core.FailedEvent, why string) int {
+	n := 0
+	for _, f := range failed {
+		if f.Event.Failure != nil {
+			continue // already failed: its first reason stays
+		}
+		ev := f.Event.Clone()
+		ev.Failure = &dc.Failure{Code: dc.ErrorCode(f.Err), Message: why + dc.ErrorMessage(f.Err)}
+		b.UpdatedEvents = append(b.UpdatedEvents, ev)
+		n++
+	}
+	return n
 }

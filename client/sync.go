@@ -387,15 +387,7 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 			b.Audit = append(b.Audit, &cp)
 		}
 	}
-	for _, f := range plan.Failed {
-		if f.Event.Failure != nil {
-			continue // already failed (the server's reason stays)
-		}
-		ev := f.Event.Clone()
-		ev.Failure = &dc.Failure{Code: dc.ErrorCode(f.Err), Message: "no longer applies after sync: " + dc.ErrorMessage(f.Err)}
-		b.UpdatedEvents = append(b.UpdatedEvents, ev)
-		res.Failed++
-	}
+	res.Failed += markFailed(b, plan.Failed, "no longer applies after sync: ")
 	remote := map[string]bool{}
 	for _, ev := range plan.New {
 		remote[ev.GUID] = true

@@ -74,6 +74,13 @@ func (a *Applier) PlanRebase(src Source, guids []string) (*PullPlan, error) {
 	if err := p.rebase(NewWorking(confirmedLayer{p}), needs, map[string]bool{}, out); err != nil {
 		return nil, err
 	}
+	p.write(out)
+	return p.plan, nil
+}
+
+// write adds the records of out to the plan, each with the revision it had
+// when read (0: absent) as the commit's precondition.
+func (p *planner) write(out map[string]*dc.EntityRecord) {
 	for _, g := range dc.SortedKeys(out) {
 		var rev int64
 		if r := p.records.Peek(g); r != nil {
@@ -81,7 +88,6 @@ func (a *Applier) PlanRebase(src Source, guids []string) (*PullPlan, error) {
 		}
 		p.plan.Records = append(p.plan.Records, dc.EntityWrite{Record: out[g], ExpectRev: rev})
 	}
-	return p.plan, nil
 }
 
 type planner struct {
@@ -193,13 +199,7 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 	if err := p.rebase(confirmed, needs, inPage, out); err != nil {
 		return nil, err
 	}
-	for _, g := range dc.SortedKeys(out) {
-		var rev int64
-		if r := p.records.Peek(g); r != nil {
-			rev = r.Rev
-		}
-		p.plan.Records = append(p.plan.Records, dc.EntityWrite{Record: out[g], ExpectRev: rev})
-	}
+	p.write(out)
 	return p.plan, nil
 }
 

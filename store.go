@@ -85,11 +85,17 @@ type Batch struct {
 
 // EntityWrite writes an entity record if the stored record's revision is
 // still ExpectRev (0: the record must not exist). The stored revision
-// becomes ExpectRev+1.
+// becomes ExpectRev+1. A record with neither a Confirmed nor a Current state
+// deletes the stored record (the entity existed only through events that no
+// longer count).
 type EntityWrite struct {
 	Record    *EntityRecord
 	ExpectRev int64
 }
+
+// Gone reports whether the record has no state left: writing it deletes
+// the stored record.
+func (r *EntityRecord) Gone() bool { return r.Confirmed == nil && r.Current == nil }
 
 // Empty reports whether b writes nothing.
 func (b *Batch) Empty() bool {

@@ -136,26 +136,8 @@ func updater(typ dc.EntityType) func(*Working, *dc.Event) error {
 		if _, ok := ev.Data["members"]; ok {
 			return invalid(ev, "members cannot be updated; use add-member and remove-member")
 		}
-		e, err := w.Get(ev.EntityGUID)
-		if err != nil {
-			return err
-		}
-		if e != nil && e.Deleted {
-			// An edit concurrent with the delete: the later one wins.
-			del := stampOf(e, "deleted")
-			if !Concurrent(ev, del) {
-				return invalid(ev, "entity %s is deleted", e.GUID)
-			}
-			if !deletedConflict(w, ev, e, del, false) {
-				if strategy(ev) == dc.StrategyManual {
-					return w.Put(e) // the open conflict
-				}
-				return nil
-			}
-			e.Deleted = false
-			setStamp(e, "deleted", Stamp(ev))
-		}
-		if e, err = checkLive(ev, e, ev.EntityGUID, typ); err != nil {
+		e, lost, err := editable(w, ev, typ)
+		if err != nil || lost {
 			return err
 		}
 		if strategy(ev) == dc.StrategyLWW {
@@ -186,8 +168,37 @@ func updater(typ dc.EntityType) func(*Working, *dc.Event) error {
 	}
 }
 
+// editable returns the live entity ev edits. An edit of an entity deleted
+// by a concurrent event is a conflict, the later one wins: a losing edit
+// changes nothing (lost; under manual the conflict stays open), a winning
+// one brings the entity back. An edit that saw the delete is refused.
+func editable(w *Working, ev *dc.Event, typ dc.EntityType) (e *dc.Entity, lost bool, err error) {
+	if e, err = w.Get(ev.EntityGUID); err != nil {
+		return nil, false, err
+	}
+	if e != nil && e.Deleted {
+		del := stampOf(e, "deleted")
+		if !Concurrent(ev, del) {
+			return nil, false, invalid(ev, "entity %s is deleted", e.GUID)
+		}
+		if !deletedConflict(w, ev, e, del, false) {
+			if strategy(ev) == dc.StrategyManual {
+				return nil, true, w.Put(e) // the open conflict
+			}
+			return nil, true, nil
+		}
+		e.Deleted = false
+		setStamp(e, "deleted", Stamp(ev))
+		if err := w.Put(e); err != nil {
+			return nil, false, err
+		}
+	}
+	e, err = checkLive(ev, e, ev.EntityGUID, typ)
+	return e, false, err
+}
+
 func applyAddMember(w *Working, ev *dc.Event) error {
-	if _, err := live(w, ev, ev.EntityGUID, dc.Group); err != nil {
+	if _, lost, err := editable(w, ev, dc.Group); err != nil || lost {
 		return err
 	}
 	list, ok := ev.Data["members"].([]any)
@@ -304,8 +315,8 @@ func checkNoCycle(w *Working, ev *dc.Event, group, member string) error {
 }
 
 func applyRemoveMember(w *Working, ev *dc.Event) error {
-	g, err := live(w, ev, ev.EntityGUID, dc.Group)
-	if err != nil {
+	g, lost, err := editable(w, ev, dc.Group)
+	if err != nil || lost {
 		return err
 	}
 	id, _ := ev.Data["memberId"].(string)

@@ -301,8 +301,9 @@ func (p *planner) rebase(confirmed *Working, needs map[string]bool, inPage map[s
 				nr.Current = cur
 			case conf != nil:
 				nr.Current = conf
-			case rec != nil && rec.Current != nil:
-				nr.Current = rec.Current // nothing applies any more: keep the last local view
+			case rec != nil:
+				// Nothing makes it any more (only refused or superseded
+				// events did): the record goes, as on every other replica.
 			default:
 				continue
 			}

@@ -296,6 +296,11 @@ func (m *Memory) Commit(_ context.Context, b *dc.Batch) error {
 		c := w.Record.Clone()
 		c.Rev = w.ExpectRev + 1
 		w.Record.Rev = c.Rev
+		if c.Gone() {
+			m.index(m.entities[c.GUID], nil)
+			delete(m.entities, c.GUID)
+			continue
+		}
 		m.index(m.entities[c.GUID], c)
 		m.entities[c.GUID] = c
 	}

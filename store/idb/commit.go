@@ -216,7 +216,7 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 	}
 	bw.group(entStore, protoAdd)
 	for _, w := range b.Entities {
-		if w.ExpectRev == 0 {
+		if w.ExpectRev == 0 && !w.Record.Gone() {
 			if err := bw.record(w.Record, 1); err != nil {
 				return err
 			}
@@ -224,7 +224,7 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 	}
 	bw.group(entStore, protoPut)
 	for _, w := range b.Entities {
-		if w.ExpectRev != 0 {
+		if w.ExpectRev != 0 && !w.Record.Gone() {
 			if err := bw.record(w.Record, w.ExpectRev+1); err != nil {
 				return err
 			}
@@ -238,6 +238,11 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 	}
 	reqs := bw.issue()
 	newReqs, auditReqs := reqs[0], reqs[4]
+	for _, w := range b.Entities {
+		if w.ExpectRev != 0 && w.Record.Gone() { // checked above: still at ExpectRev
+			entStore.Call("delete", w.Record.GUID)
+		}
+	}
 	if len(b.Meta) > 0 {
 		st := s.objectStore(txn, storeMeta)
 		for k, v := range b.Meta {

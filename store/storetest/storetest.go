@@ -28,6 +28,7 @@ func Run(t *testing.T, open NewStore) {
 		{"NewEventExistsConflicts", testNewEventExists},
 		{"DuplicateInBatchConflicts", testDuplicateInBatch},
 		{"EntityRevisions", testEntityRevisions},
+		{"GoneRecordIsDeleted", testGoneRecord},
 		{"FailedPreconditionWritesNothing", testFailedPreconditionWritesNothing},
 		{"ListEventsOrderAndFilters", testListEvents},
 		{"UpdatedEventsMoveIndexes", testUpdatedEvents},
@@ -572,4 +573,32 @@ func testConflicted(t *testing.T, s dc.Store) {
 	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{
 		{Record: rec("p1"), ExpectRev: 1}, {Record: rec("p2", conflict), ExpectRev: 1}}})
 	assert.Equal(t, []string{"p2", "p3"}, list(0))
+}
+
+// testGoneRecord: writing a record with no state left deletes it, under the
+// same revision precondition as any write.
+func testGoneRecord(t *testing.T, s dc.Store) {
+	r := Record("g1", dc.Individual, map[string]any{"name": "Gone"})
+	r.Current.DupKey = "individual|x"
+	r.Current.Conflicts = []dc.Conflict{{ID: "c1", Field: "name"}}
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{{Record: r}, {Record: Record("k1", dc.Individual, map[string]any{"name": "Kept"})}}})
+	err := s.Commit(ctx, &dc.Batch{Entities: []dc.EntityWrite{{Record: &dc.EntityRecord{GUID: "g1"}, ExpectRev: 7}}})
+	assert.Equal(t, dc.ECONFLICT, dc.ErrorCode(err), "a stale revision deletes nothing")
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{{Record: &dc.EntityRecord{GUID: "g1"}, ExpectRev: 1}}})
+	got, err := s.Entities(ctx, []string{"g1", "k1"})
+	require.NoError(t, err)
+	assert.NotContains(t, got, "g1")
+	assert.Contains(t, got, "k1")
+	all, err := s.ListEntities(ctx, dc.EntityQuery{})
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	for _, q := range []dc.EntityQuery{{DupKey: "individual|x"}, {Conflicted: true}, {Type: dc.Individual}} {
+		l, err := s.ListEntities(ctx, q)
+		require.NoError(t, err)
+		for _, rec := range l {
+			assert.NotEqual(t, "g1", rec.GUID, "%+v", q)
+		}
+	}
+	// The guid can be created again.
+	commit(t, s, &dc.Batch{Entities: []dc.EntityWrite{{Record: Record("g1", dc.Individual, map[string]any{"name": "Again"})}}})
 }

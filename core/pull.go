@@ -163,10 +163,16 @@ func (p *planner) run(page []*dc.Event) (*PullPlan, error) {
 				pageTouch[a.EntityGUID] = append(t, ev.GUID)
 			}
 		}
-		// An own event that changed nothing (a conflict already settled)
-		// still leaves its entity's pending list.
-		if t := pageTouch[ev.EntityGUID]; known[ev.GUID] != nil && (len(t) == 0 || t[len(t)-1] != ev.GUID) {
-			pageTouch[ev.EntityGUID] = append(t, ev.GUID)
+		// An own event that changed nothing, or less than it did when it
+		// was recorded (a conflict already settled, a member added to a
+		// household deleted meanwhile), still leaves the pending lists of
+		// every entity it could have touched.
+		if known[ev.GUID] != nil {
+			for _, g := range append(Refs(ev), p.a.NewGUIDs(ev)...) {
+				if t := pageTouch[g]; len(t) == 0 || t[len(t)-1] != ev.GUID {
+					pageTouch[g] = append(t, ev.GUID)
+				}
+			}
 		}
 	}
 

@@ -285,35 +285,35 @@ func TestInterleavingDevices(t *testing.T) {
 func TestRejectedEventStaysVisible(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		a, b := e.device("app1"), e.device("app1")
-		g := a.submit(t, client.Form{Type: "create-group", Data: map[string]any{"name": "H"}})
+		// Both register a person under the same guid (a form carried from
+		// one device to the other); A's reaches the server first, so B's
+		// creation is refused.
+		a.submit(t, client.Form{Type: "create-individual", EntityGUID: "same", Data: map[string]any{"name": "From A"}})
 		a.sync(t)
-		b.sync(t)
-		// A deletes the household; B, not knowing, adds a member to it
-		// and pushes first: the server refuses nothing yet. Then the other
-		// order: B adds a member after A's delete reached the server.
-		a.submit(t, client.Form{Type: "delete-entity", EntityGUID: g.EntityGUID})
-		a.sync(t)
-		up := b.submit(t, client.Form{Type: "add-member", EntityGUID: g.EntityGUID,
-			Data: map[string]any{"members": []any{map[string]any{"name": "Late"}}}})
-		member := up.Data["members"].([]any)[0].(map[string]any)["guid"].(string)
-		res := b.sync(t)
-		assert.Equal(t, 1, res.Failed)
-		evs, err := b.Store().Events(ctx, []string{up.GUID})
+		mine := b.submit(t, client.Form{Type: "create-individual", EntityGUID: "same", Data: map[string]any{"name": "From B"}})
+		res, err := b.Push(ctx, b.tr, client.SyncOptions{})
 		require.NoError(t, err)
-		got := evs[up.GUID]
+		assert.Equal(t, 1, res.Failed)
+		evs, err := b.Store().Events(ctx, []string{mine.GUID})
+		require.NoError(t, err)
+		got := evs[mine.GUID]
 		require.NotNil(t, got.Failure)
-		assert.Equal(t, dc.EINVALID, got.Failure.Code)
-		assert.Contains(t, got.Failure.Message, "deleted")
+		assert.Equal(t, dc.EEXISTS, got.Failure.Code)
 		assert.Equal(t, dc.Local, got.SyncLevel)
+		// The refused creation no longer counts: B's entity is gone until
+		// the pull brings A's.
+		gone, err := b.Entity(ctx, "same")
+		require.NoError(t, err)
+		assert.Nil(t, gone)
 		res = b.sync(t)
 		assert.Zero(t, res.Pushed, "a failed event is not pushed again until retried")
-		ent, err := b.Entity(ctx, g.EntityGUID)
+		ent, err := b.Entity(ctx, "same")
 		require.NoError(t, err)
-		assert.True(t, ent.Deleted)
-		assert.Empty(t, ent.MemberIDs, "the refused event no longer counts")
-		rec, err := b.Store().Entities(ctx, []string{g.EntityGUID, member})
+		assert.Equal(t, "From A", ent.Data["name"])
+		assert.Equal(t, a.entities(t)["same"], ent)
+		failed, err := b.FailedEvents(ctx, 0)
 		require.NoError(t, err)
-		assert.Empty(t, rec[g.EntityGUID].Pending)
-		assert.Equal(t, a.entities(t)[g.EntityGUID], ent)
+		require.Len(t, failed, 1, "the refused event stays visible")
+		assert.Equal(t, "From B", failed[0].Data["name"])
 	})
 }

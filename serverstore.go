@@ -65,6 +65,9 @@ type PushTx interface {
 	// PutEntity inserts or replaces an entity.
 	PutEntity(e *Entity) error
 	// AppendAudit stores an audit entry of the event with sequence seq.
+	// A store that chains the app's entries (see AuditEntry.Hash) sets
+	// a.Hash, in the order of the calls: the chain is checked in the order
+	// of pulls, (seq, insertion), so append an event's entries after it.
 	AppendAudit(seq int64, a *AuditEntry) error
 	// AppendSyncLog stores the push's own sync-log entry with the events
 	// (see ServerStore.AppendSyncLog), assigning a.ID.

@@ -401,6 +401,9 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 	if err := c.chainPage(ctx, b, page); err != nil {
 		return res, nil, err
 	}
+	if err := c.chainAudit(ctx, b, page); err != nil {
+		return res, nil, err
+	}
 	if err := c.commit(ctx, b); err != nil {
 		return res, nil, err
 	}

@@ -31,6 +31,9 @@ type pushTx struct {
 	// transaction's events (read by head on the first Append).
 	root     core.Root
 	rootRead bool
+	// audit is the app's audit chain head, with this transaction's
+	// entries (see auditchain.go).
+	audit auditHead
 }
 
 var _ dc.PushTx = (*pushTx)(nil)
@@ -50,6 +53,9 @@ func (p *pushTx) finish() error {
 		if _, err := p.t.exec(p.ctx, qSetAppHead, p.app, p.seq, p.root[:]); err != nil {
 			return p.s.err("push: update the app's sequence", err)
 		}
+	}
+	if err := p.audit.finish(p); err != nil {
+		return err
 	}
 	if err := p.t.commit(p.ctx); err != nil {
 		return p.s.err("push: commit", err)
@@ -180,14 +186,19 @@ func (p *pushTx) AppendAudit(seq int64, a *dc.AuditEntry) error {
 	if seq < 1 || seq > p.seq {
 		return dc.Errorf(dc.EINVALID, "append audit: app %s has no event with seq %d", p.app, seq)
 	}
+	hash, err := p.audit.next(p, seq, a)
+	if err != nil {
+		return err
+	}
 	b, err := encodeAudit(a)
 	if err != nil {
 		return dc.Errorf(dc.EINVALID, "append audit: encode entry %s: %v", a.GUID, err)
 	}
-	err = p.t.queue(p.ctx, qAppendAudit, p.app, seq, a.GUID, a.EventGUID, a.EntityGUID, b)
+	err = p.t.queue(p.ctx, qAppendAuditHash, p.app, seq, a.GUID, a.EventGUID, a.EntityGUID, b, hash)
 	if err != nil {
 		return p.s.err("append audit", err)
 	}
+	p.audit.advance(hash)
 	return nil
 }
 

@@ -142,6 +142,13 @@ var migrations = [][]string{{
 	// stored before.
 	`ALTER TABLE events ADD COLUMN root {{blob}}`,
 	`ALTER TABLE apps ADD COLUMN root {{blob}}`,
+}, {
+	// Version 5: the audit chain (see auditchain.go). Each audit entry's
+	// hash chains it to the app's previous one, the app's audit_head is
+	// the hash of its last entry (NULL: none yet); backfillAuditChain
+	// computes those of the entries stored before.
+	`ALTER TABLE audit ADD COLUMN hash TEXT`,
+	`ALTER TABLE apps ADD COLUMN audit_head TEXT`,
 }}
 
 // backfills[v], when set, runs in the migration transaction after the
@@ -149,6 +156,7 @@ var migrations = [][]string{{
 var backfills = map[int64]func(ctx context.Context, t tx) error{
 	3: backfillDupKeys,
 	4: backfillRoots,
+	5: backfillAuditChain,
 }
 
 // migrate creates or upgrades the schema, in one transaction.

@@ -94,7 +94,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.WebDir != "" {
 		mux.Handle("/", AppHandler(s.cfg.WebDir))
 	}
-	return s.instrument(mux)
+	return securityHeaders(s.instrument(mux))
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

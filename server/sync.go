@@ -105,6 +105,9 @@ func (s *Server) apply(ctx context.Context, app, user string, events []*dc.Event
 		guids := make([]string, len(events))
 		var refs []string
 		for i, ev := range events {
+			if ev == nil {
+				continue // rejected below
+			}
 			guids[i] = ev.GUID
 			refs = append(refs, core.Refs(ev)...)
 		}

@@ -62,6 +62,14 @@ func Unmarshal(contentType string, b []byte, m Message) error {
 		}
 		return nil
 	}
+	// Check that b is well-formed first: the generated decoders allocate
+	// as many elements as an array or map header claims, so 13 bytes
+	// claiming 4 billion events would exhaust memory. A well-formed body
+	// holds every element it claims, so no header can claim more than its
+	// length.
+	if _, err := msgp.Skip(b); err != nil {
+		return dc.Errorf(dc.EINVALID, "malformed MessagePack body: %v", err)
+	}
 	rest, err := m.UnmarshalMsg(b)
 	if err != nil {
 		return dc.Errorf(dc.EINVALID, "malformed MessagePack body: %v", err)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,8 +41,8 @@ const (
 const usage = `usage: datacollect-server <command> [flags]
 
 commands:
-  serve      serve the web app and the sync API over HTTP
-             [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo]
+  serve      serve the web app and the sync API over HTTP (HTTPS with -tls-cert and -tls-key)
+             [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo] [-tls-cert FILE -tls-key FILE]
   user add   create a user of an app
              -app APP -email E -password P [-role sync|admin] [-db DSN]
   inspect    show an app's sync state: event count and latest seq, the devices'
@@ -50,6 +51,9 @@ commands:
   duplicates list an app's potential duplicates (live entities sharing a
              nationalId, not declared distinct)
              -app APP [-db DSN] [-limit N] [-json]
+  audit verify
+             check an app's audit hash chain; names the first broken link
+             -app APP [-db DSN]
 
 DSN: a SQLite file path (default ` + DefaultDB + `) or postgres://user:pass@host/db
 `
@@ -73,6 +77,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.inspect(ctx, args[1:])
 	case "duplicates":
 		return m.duplicates(ctx, args[1:])
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			fmt.Fprint(m.Stderr, usage)
+			return errors.New("usage: datacollect-server audit verify -app APP [-db DSN]")
+		}
+		return m.auditVerify(ctx, args[2:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -125,8 +135,21 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	db := fs.String("db", DefaultDB, "database: SQLite file or postgres:// URL")
 	web := fs.String("web", ".", "directory holding index.html, wasm_exec.js and web/")
 	demo := fs.Bool("demo", false, "create the demo user on first run and print its login")
+	certFile := fs.String("tls-cert", "", "TLS certificate (PEM) file: serve HTTPS (with -tls-key)")
+	keyFile := fs.String("tls-key", "", "TLS private key (PEM) file: serve HTTPS (with -tls-cert)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return errors.New("serve: -tls-cert and -tls-key must be given together")
+	}
+	var tlsConfig *tls.Config
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("serve: load TLS certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	if _, err := os.Stat(filepath.Join(*web, "index.html")); err != nil {
 		return fmt.Errorf("serve: -web %s has no index.html (run from the repository root or pass -web)", *web)
@@ -149,14 +172,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	url := "http://" + ln.Addr().String() + "/"
+	scheme := "http"
+	if tlsConfig != nil {
+		hs.TLSConfig = tlsConfig
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String() + "/"
 	log.Info("serving DataCollect", "url", url, "db", *db, "web", *web)
 	fmt.Fprintf(m.Stdout, "DataCollect is running at %s\n", url)
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -10,6 +10,8 @@
 package payload
 
 import (
+	"github.com/tinylib/msgp/msgp"
+
 	dc "github.com/datacollect/datacollect"
 )
 
@@ -103,6 +105,12 @@ func AppendDeviceReport(buf []byte, r *dc.DeviceReport) ([]byte, error) {
 func split(b []byte) (byte, []byte, error) {
 	if len(b) < 2 || b[0] != Version {
 		return 0, nil, dc.Errorf(dc.ESTORE, "stored record has an unknown format")
+	}
+	// The generated decoders allocate as many elements as a header claims:
+	// check first that the encoding holds them all, so that a corrupt
+	// header cannot exhaust memory.
+	if _, err := msgp.Skip(b[2:]); err != nil {
+		return 0, nil, dc.Errorf(dc.ESTORE, "stored record is corrupt: %v", err)
 	}
 	return b[1], b[2:], nil
 }

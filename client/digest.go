@@ -339,10 +339,7 @@ func (c *Client) commitRepair(ctx context.Context, d *digest, in *repairInput) e
 	if err := c.commit(ctx, b); err != nil {
 		return err
 	}
-	changed := make([]*dc.Entity, 0, len(plan.Records))
-	for _, w := range plan.Records {
-		changed = append(changed, w.Record.Current)
-	}
+	changed := changedOf(plan.Records)
 	c.notify(Change{Entities: changed})
 	if len(plan.Diverged) > 0 {
 		return dc.Errorf(dc.EINTERNAL, "%d of the server's events did not apply here (first: %v)", len(plan.Diverged), plan.Diverged[0].Err)

@@ -57,11 +57,19 @@ func (c *Client) tryRebase(ctx context.Context, guids []string) ([]*dc.Entity, e
 	if err := c.commit(ctx, b); err != nil {
 		return nil, err
 	}
-	changed := make([]*dc.Entity, 0, len(plan.Records))
-	for _, w := range plan.Records {
-		changed = append(changed, w.Record.Current)
+	return changedOf(plan.Records), nil
+}
+
+// changedOf returns the new states of the records written (deleted ones
+// have none).
+func changedOf(records []dc.EntityWrite) []*dc.Entity {
+	changed := make([]*dc.Entity, 0, len(records))
+	for _, w := range records {
+		if w.Record.Current != nil {
+			changed = append(changed, w.Record.Current)
+		}
 	}
-	return changed, nil
+	return changed
 }
 
 // markFailed adds to b the failed events that were not failed yet, with

@@ -410,10 +410,7 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 	c.origin.pulled(page)
 	res.Pulled = len(page.Events)
 	res.Conflicts = plan.Conflicts
-	changed := make([]*dc.Entity, 0, len(plan.Records))
-	for _, w := range plan.Records {
-		changed = append(changed, w.Record.Current)
-	}
+	changed := changedOf(plan.Records)
 	if len(plan.Diverged) > 0 {
 		return res, changed, dc.Errorf(dc.EINTERNAL, "pull: %d confirmed events did not apply here (first: %v)", len(plan.Diverged), plan.Diverged[0].Err)
 	}

@@ -60,7 +60,7 @@ test-wasm:
 	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASMTEST) $(WASM_PKGS) 2>&1 | grep -v 'unknown IPAddressSpace value'
 
 test-e2e:
-	cd e2e && node --test --test-concurrency=1 *.test.mjs
+	cd e2e && node --test --test-concurrency=1 --test-timeout=120000 *.test.mjs
 
 # fuzz runs each fuzz target for FUZZTIME, one after another; test-fuzz
 # runs each briefly. A crasher is saved under the package's testdata/fuzz/.

@@ -15,10 +15,16 @@ import (
 
 // TestClientOverIndexedDB runs the client suite in Chromium over IndexedDB.
 func TestClientOverIndexedDB(t *testing.T) {
+	clienttest.Run(t, openIDB("client-test"))
+}
+
+// openIDB returns an opener of fresh IndexedDB stores named after prefix,
+// each deleted when its test ends.
+func openIDB(prefix string) func(t *testing.T) dc.Store {
 	n := 0
-	clienttest.Run(t, func(t *testing.T) dc.Store {
+	return func(t *testing.T) dc.Store {
 		n++
-		name := fmt.Sprintf("client-test-%d-%d", time.Now().UnixNano(), n)
+		name := fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), n)
 		s, err := idbstore.Open(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
@@ -28,5 +34,5 @@ func TestClientOverIndexedDB(t *testing.T) {
 			_ = idbstore.Delete(context.Background(), name)
 		})
 		return s
-	})
+	}
 }

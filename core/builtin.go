@@ -143,15 +143,15 @@ func updater(typ dc.EntityType) func(*Working, *dc.Event) error {
 		if strategy(ev) == dc.StrategyLWW {
 			// The whole event wins or loses against the last concurrent
 			// update of the entity.
-			if last := stampOf(e, ""); Concurrent(ev, last) && !Later(Stamp(ev), last) {
+			if last := e.Stamps[""]; Concurrent(ev, last) && !Later(Stamp(ev), last) {
 				for _, k := range dc.SortedKeys(ev.Data) {
-					w.conflict(ev, e.GUID, k, e.Data[k], ev.Data[k], e.Data[k])
+					w.conflict(e.GUID, k, e.Data[k], ev.Data[k], e.Data[k])
 				}
 				return nil
 			}
 			for _, k := range dc.SortedKeys(ev.Data) {
-				if cur := stampOf(e, k); Concurrent(ev, cur) {
-					w.conflict(ev, e.GUID, k, e.Data[k], ev.Data[k], ev.Data[k])
+				if cur := e.Stamps[k]; Concurrent(ev, cur) {
+					w.conflict(e.GUID, k, e.Data[k], ev.Data[k], ev.Data[k])
 				}
 				setValue(e, k, ev.Data[k])
 				setStamp(e, k, Stamp(ev))
@@ -161,7 +161,7 @@ func updater(typ dc.EntityType) func(*Working, *dc.Event) error {
 				writeField(w, ev, e, k, ev.Data[k])
 			}
 		}
-		if last := stampOf(e, ""); !Concurrent(ev, last) || Later(Stamp(ev), last) {
+		if last := e.Stamps[""]; !Concurrent(ev, last) || Later(Stamp(ev), last) {
 			setStamp(e, "", Stamp(ev))
 		}
 		return w.Put(e)
@@ -177,7 +177,7 @@ func editable(w *Working, ev *dc.Event, typ dc.EntityType) (e *dc.Entity, lost b
 		return nil, false, err
 	}
 	if e != nil && e.Deleted {
-		del := stampOf(e, "deleted")
+		del := e.Stamps["deleted"]
 		if !Concurrent(ev, del) {
 			return nil, false, invalid(ev, "entity %s is deleted", e.GUID)
 		}
@@ -343,7 +343,7 @@ func applyDelete(w *Working, ev *dc.Event) error {
 	if err != nil {
 		return err
 	}
-	if last := stampOf(root, ""); Concurrent(ev, last) && !deletedConflict(w, ev, root, last, true) {
+	if last := root.Stamps[""]; Concurrent(ev, last) && !deletedConflict(w, ev, root, last, true) {
 		if strategy(ev) == dc.StrategyManual {
 			return w.Put(root) // the open conflict
 		}

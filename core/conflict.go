@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"reflect"
 
 	dc "github.com/datacollect/datacollect"
@@ -79,12 +78,6 @@ func strategy(ev *dc.Event) string {
 	return dc.StrategyMerge
 }
 
-// stampOf returns e's stamp for key ("" for the entity, "deleted", or a
-// field); the zero stamp when none (a creation is never concurrent).
-func stampOf(e *dc.Entity, key string) dc.Stamp {
-	return e.Stamps[key]
-}
-
 func setStamp(e *dc.Entity, key string, s dc.Stamp) {
 	if e.Stamps == nil {
 		e.Stamps = map[string]dc.Stamp{}
@@ -95,7 +88,7 @@ func setStamp(e *dc.Entity, key string, s dc.Stamp) {
 // writeField writes value (nil removes) to field k of e on behalf of ev,
 // resolving a conflict with a concurrent earlier write.
 func writeField(w *Working, ev *dc.Event, e *dc.Entity, k string, value any) {
-	cur := stampOf(e, k)
+	cur := e.Stamps[k]
 	mine := Stamp(ev)
 	old, had := e.Data[k]
 	if !had {
@@ -123,7 +116,7 @@ func writeField(w *Working, ev *dc.Event, e *dc.Entity, k string, value any) {
 	if win {
 		winner = mine
 	}
-	w.conflict(ev, e.GUID, k, old, value, result)
+	w.conflict(e.GUID, k, old, value, result)
 	if strategy(ev) == dc.StrategyManual {
 		openConflict(e, ev, k, cur, old, value)
 	}
@@ -225,7 +218,7 @@ func deletedConflict(w *Working, ev *dc.Event, e *dc.Entity, other dc.Stamp, del
 	if win {
 		result = after
 	}
-	w.conflict(ev, e.GUID, "deleted", before, after, result)
+	w.conflict(e.GUID, "deleted", before, after, result)
 	if strategy(ev) == dc.StrategyManual {
 		openConflict(e, ev, "deleted", other, before, after)
 	}
@@ -270,15 +263,4 @@ func applyResolveConflict(w *Working, ev *dc.Event) error {
 	setValue(e, field, value)
 	setStamp(e, field, Stamp(ev))
 	return w.Put(e)
-}
-
-// conflictValue renders a value for an audit entry.
-func conflictValue(v any) any {
-	if v == nil {
-		return nil
-	}
-	if _, err := json.Marshal(v); err != nil {
-		return nil
-	}
-	return dc.CloneValue(v)
 }

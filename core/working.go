@@ -41,8 +41,8 @@ type conflictNote struct {
 
 // conflict records a conflict the event being applied met on a field of
 // an entity: the value there, the event's, and the one kept.
-func (w *Working) conflict(ev *dc.Event, entity, field string, current, incoming, result any) {
-	w.notes = append(w.notes, conflictNote{entity, field, conflictValue(current), conflictValue(incoming), conflictValue(result)})
+func (w *Working) conflict(entity, field string, current, incoming, result any) {
+	w.notes = append(w.notes, conflictNote{entity, field, dc.CloneValue(current), dc.CloneValue(incoming), dc.CloneValue(result)})
 }
 
 type slot struct {

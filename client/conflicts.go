@@ -34,9 +34,9 @@ type Resolution struct {
 // Conflicts returns the open conflicts of the device's entities, found
 // through the store's index of conflicted entities.
 func (c *Client) Conflicts(ctx context.Context) ([]ConflictView, error) {
-	recs, err := c.store.ListEntities(ctx, dc.EntityQuery{Conflicted: true})
+	recs, err := c.conflicted(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("conflicts: %w", err)
+		return nil, err
 	}
 	device, err := c.DeviceID(ctx)
 	if err != nil {
@@ -52,6 +52,28 @@ func (c *Client) Conflicts(ctx context.Context) ([]ConflictView, error) {
 		}
 	}
 	return out, nil
+}
+
+// conflicted returns the records with open conflicts, through the index.
+func (c *Client) conflicted(ctx context.Context) ([]*dc.EntityRecord, error) {
+	recs, err := c.store.ListEntities(ctx, dc.EntityQuery{Conflicted: true})
+	if err != nil {
+		return nil, fmt.Errorf("conflicts: %w", err)
+	}
+	return recs, nil
+}
+
+// openConflicts counts the open conflicts (status reads it after every
+// change: no device lookup, no views).
+func (c *Client) openConflicts(ctx context.Context) (int, error) {
+	recs, err := c.conflicted(ctx)
+	n := 0
+	for _, r := range recs {
+		if r.Current != nil {
+			n += len(r.Current.Conflicts)
+		}
+	}
+	return n, err
 }
 
 func viewConflict(e *dc.Entity, x dc.Conflict, device string) ConflictView {

@@ -151,7 +151,7 @@ func (s *Syncer) WaitForLogin() {
 
 // Resume lifts the wait after a 401 (call it after a new login) and syncs.
 func (s *Syncer) Resume(ctx context.Context) error {
-	if err := s.saveAuth(ctx, false); err != nil {
+	if err := s.clearAuth(ctx); err != nil {
 		return err
 	}
 	s.update(func(now time.Time) { s.sched.Resume(now) })
@@ -296,7 +296,7 @@ func (s *Syncer) finish(ctx context.Context, trig core.Trigger, res SyncResult, 
 		case core.OutcomeAuth:
 			saved.AuthRequired = true
 		}
-		serr = s.commitAttempt(ctx, saved, s.auditEntry(now, trig, res, err))
+		serr = s.saveStatus(ctx, saved, s.auditEntry(now, trig, res, err))
 	}
 	if serr != nil && err == nil {
 		err = serr
@@ -336,12 +336,14 @@ func (s *Syncer) auditEntry(now time.Time, trig core.Trigger, res SyncResult, er
 	return a
 }
 
-func (s *Syncer) commitAttempt(ctx context.Context, st savedStatus, a *dc.AuditEntry) error {
+// saveStatus persists the status, with an attempt's audit entries, in one
+// commit.
+func (s *Syncer) saveStatus(ctx context.Context, st savedStatus, audit ...*dc.AuditEntry) error {
 	v, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	b := &dc.Batch{Meta: map[string][]byte{statusKey: v}, Audit: []*dc.AuditEntry{a}}
+	b := &dc.Batch{Meta: map[string][]byte{statusKey: v}, Audit: audit}
 	s.c.origin.saveClock(b)
 	if err := s.c.store.Commit(ctx, b); err != nil {
 		return fmt.Errorf("sync status: %w", err)
@@ -349,20 +351,14 @@ func (s *Syncer) commitAttempt(ctx context.Context, st savedStatus, a *dc.AuditE
 	return nil
 }
 
-func (s *Syncer) saveAuth(ctx context.Context, required bool) error {
+// clearAuth records that the session is valid again.
+func (s *Syncer) clearAuth(ctx context.Context) error {
 	st, err := s.c.savedStatus(ctx)
-	if err != nil {
+	if err != nil || !st.AuthRequired {
 		return err
 	}
-	if st.AuthRequired == required {
-		return nil
-	}
-	st.AuthRequired = required
-	v, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return s.c.store.Commit(ctx, &dc.Batch{Meta: map[string][]byte{statusKey: v}})
+	st.AuthRequired = false
+	return s.saveStatus(ctx, st)
 }
 
 // report sends the device's telemetry; a failure is ignored (the next
@@ -393,7 +389,7 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	open, err := s.c.Conflicts(ctx)
+	open, err := s.c.openConflicts(ctx)
 	if err != nil {
 		return Status{}, err
 	}
@@ -403,7 +399,7 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 	s.mu.Unlock()
 	out := Status{
 		LastSyncTime: saved.LastSyncTime, SyncInProgress: running, PendingEvents: pending,
-		FailedEvents: failed, Conflicts: len(open), Online: st.Online,
+		FailedEvents: failed, Conflicts: open, Online: st.Online,
 		LastAttempt: saved.LastAttempt, LastError: saved.LastError, RetryAttempts: saved.RetryAttempts,
 		AuthRequired: saved.AuthRequired || st.AuthBlocked,
 	}

@@ -1,11 +1,10 @@
 package wire
 
 import (
-	"math"
-	"reflect"
 	"testing"
 
 	dc "github.com/datacollect/datacollect"
+	"github.com/datacollect/datacollect/internal/fuzzcheck"
 )
 
 // requestMessages returns a fresh value of each request message the server
@@ -67,63 +66,10 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		// MessagePack (msgp) encodes a nil map or slice as an empty one;
 		// every reader treats both alike.
-		if !same(reflect.ValueOf(m), reflect.ValueOf(m2), !isJSON) {
+		if !fuzzcheck.Same(m, m2, !isJSON) {
 			t.Fatalf("round trip of %q changed\n%#v\nto\n%#v", b, m, m2)
 		}
 	})
-}
-
-// same is reflect.DeepEqual but for floats, where NaN equals NaN, and, if
-// nilIsEmpty, for nil maps and slices, which equal empty ones.
-func same(a, b reflect.Value, nilIsEmpty bool) bool {
-	if a.IsValid() != b.IsValid() {
-		return false
-	}
-	if !a.IsValid() {
-		return true
-	}
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Float32, reflect.Float64:
-		x, y := a.Float(), b.Float()
-		return x == y || (math.IsNaN(x) && math.IsNaN(y))
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return same(a.Elem(), b.Elem(), nilIsEmpty)
-	case reflect.Slice:
-		if (a.IsNil() != b.IsNil() && !nilIsEmpty) || a.Len() != b.Len() {
-			return false
-		}
-		for i := range a.Len() {
-			if !same(a.Index(i), b.Index(i), nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if (a.IsNil() != b.IsNil() && !nilIsEmpty) || a.Len() != b.Len() {
-			return false
-		}
-		for _, k := range a.MapKeys() {
-			if v := b.MapIndex(k); !v.IsValid() || !same(a.MapIndex(k), v, nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !same(a.Field(i), b.Field(i), nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	default:
-		return reflect.DeepEqual(a.Interface(), b.Interface())
-	}
 }
 
 // TestUnmarshalHugeHeaders: a header claiming more elements than the body

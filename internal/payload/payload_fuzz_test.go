@@ -1,11 +1,11 @@
 package payload
 
 import (
-	"math"
-	"reflect"
 	"testing"
 
 	dc "github.com/datacollect/datacollect"
+
+	"github.com/datacollect/datacollect/internal/fuzzcheck"
 )
 
 // codec is one payload type's decoder and encoder, over any.
@@ -64,7 +64,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		v2 := roundTrip(t, c, v1)
 		v3 := roundTrip(t, c, v2)
-		if !same(reflect.ValueOf(v1), reflect.ValueOf(v2), true) || !same(reflect.ValueOf(v2), reflect.ValueOf(v3), false) {
+		if !fuzzcheck.Same(v1, v2, true) || !fuzzcheck.Same(v2, v3, false) {
 			t.Fatalf("%s %q does not round-trip:\n%#v\n%#v\n%#v", c.name, b, v1, v2, v3)
 		}
 	})
@@ -81,57 +81,4 @@ func roundTrip(t *testing.T, c codec, v any) any {
 		t.Fatalf("decode encoded %s %q: %v", c.name, b, err)
 	}
 	return v2
-}
-
-// same is reflect.DeepEqual but for floats, where NaN equals NaN, and, if
-// nilIsEmpty, for nil maps and slices, which equal empty ones.
-func same(a, b reflect.Value, nilIsEmpty bool) bool {
-	if a.IsValid() != b.IsValid() {
-		return false
-	}
-	if !a.IsValid() {
-		return true
-	}
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Float32, reflect.Float64:
-		x, y := a.Float(), b.Float()
-		return x == y || (math.IsNaN(x) && math.IsNaN(y))
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return same(a.Elem(), b.Elem(), nilIsEmpty)
-	case reflect.Slice:
-		if (a.IsNil() != b.IsNil() && !nilIsEmpty) || a.Len() != b.Len() {
-			return false
-		}
-		for i := range a.Len() {
-			if !same(a.Index(i), b.Index(i), nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if (a.IsNil() != b.IsNil() && !nilIsEmpty) || a.Len() != b.Len() {
-			return false
-		}
-		for _, k := range a.MapKeys() {
-			if v := b.MapIndex(k); !v.IsValid() || !same(a.MapIndex(k), v, nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	case reflect.Struct:
-		for i := range a.NumField() {
-			if !same(a.Field(i), b.Field(i), nilIsEmpty) {
-				return false
-			}
-		}
-		return true
-	default:
-		return reflect.DeepEqual(a.Interface(), b.Interface())
-	}
 }

@@ -117,23 +117,6 @@ func (c *Client) Subscribe(fn func(Change)) (unsubscribe func()) {
 }
 
 func (c *Client) notify(ch Change) {
-	// A record deleted (nothing makes its entity any more) has no state to
-	// show: listeners get the states that exist.
-	kept := ch.Entities[:0:0]
-	for i, e := range ch.Entities {
-		if e == nil {
-			if kept == nil {
-				kept = append(kept, ch.Entities[:i]...)
-			}
-			continue
-		}
-		if kept != nil {
-			kept = append(kept, e)
-		}
-	}
-	if kept != nil {
-		ch.Entities = kept
-	}
 	if len(ch.Entities) == 0 {
 		return
 	}

@@ -46,6 +46,10 @@ type Event struct {
 	Type string `msg:"type" json:"type"`
 	// Data is the form's payload. Updates carry only the changed fields.
 	Data map[string]any `msg:"data" json:"data"`
+	// Sealed, on the wire only, is Data sealed in an AES-GCM envelope under
+	// the app's key (package wire/envelope); Data is then nil. Stores never
+	// hold it.
+	Sealed []byte `msg:"sealed,omitempty" json:"sealed,omitempty"`
 	// Timestamp is when the form was submitted, RFC 3339 UTC with milliseconds.
 	Timestamp string `msg:"timestamp" json:"timestamp"`
 	// UserID is who submitted the form.

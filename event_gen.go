@@ -70,6 +70,12 @@ func (z *Event) DecodeMsg(dc *msgp.Reader) (err error) {
 				}
 				z.Data[za0001] = za0002
 			}
+		case "sealed":
+			z.Sealed, err = dc.ReadBytes(z.Sealed)
+			if err != nil {
+				err = msgp.WrapError(err, "Sealed")
+				return
+			}
 		case "timestamp":
 			z.Timestamp, err = dc.ReadString()
 			if err != nil {
@@ -217,31 +223,35 @@ func (z *Event) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(15)
-	var zb0001Mask uint16 /* 15 bits */
+	zb0001Len := uint32(16)
+	var zb0001Mask uint16 /* 16 bits */
 	_ = zb0001Mask
-	if z.HLC == "" {
+	if z.Sealed == nil {
 		zb0001Len--
-		zb0001Mask |= 0x400
+		zb0001Mask |= 0x10
 	}
-	if z.Device == "" {
+	if z.HLC == "" {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.BaseSeq == 0 {
+	if z.Device == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Strategy == "" {
+	if z.BaseSeq == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x2000
 	}
-	if z.Resolvers == nil {
+	if z.Strategy == "" {
 		zb0001Len--
 		zb0001Mask |= 0x4000
 	}
+	if z.Resolvers == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8000
+	}
 	// variable map header, size zb0001Len
-	err = en.Append(0x80 | uint8(zb0001Len))
+	err = en.WriteMapHeader(zb0001Len)
 	if err != nil {
 		return
 	}
@@ -297,6 +307,18 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 			err = en.WriteIntf(za0002)
 			if err != nil {
 				err = msgp.WrapError(err, "Data", za0001)
+				return
+			}
+		}
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// write "sealed"
+			err = en.Append(0xa6, 0x73, 0x65, 0x61, 0x6c, 0x65, 0x64)
+			if err != nil {
+				return
+			}
+			err = en.WriteBytes(z.Sealed)
+			if err != nil {
+				err = msgp.WrapError(err, "Sealed")
 				return
 			}
 		}
@@ -383,7 +405,7 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x400) == 0 { // if not omitted
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// write "hlc"
 			err = en.Append(0xa3, 0x68, 0x6c, 0x63)
 			if err != nil {
@@ -395,7 +417,7 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// write "device"
 			err = en.Append(0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
 			if err != nil {
@@ -407,7 +429,7 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// write "baseSeq"
 			err = en.Append(0xa7, 0x62, 0x61, 0x73, 0x65, 0x53, 0x65, 0x71)
 			if err != nil {
@@ -419,7 +441,7 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// write "strategy"
 			err = en.Append(0xa8, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x79)
 			if err != nil {
@@ -431,7 +453,7 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+		if (zb0001Mask & 0x8000) == 0 { // if not omitted
 			// write "resolvers"
 			err = en.Append(0xa9, 0x72, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x72, 0x73)
 			if err != nil {
@@ -463,31 +485,35 @@ func (z *Event) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *Event) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(15)
-	var zb0001Mask uint16 /* 15 bits */
+	zb0001Len := uint32(16)
+	var zb0001Mask uint16 /* 16 bits */
 	_ = zb0001Mask
-	if z.HLC == "" {
+	if z.Sealed == nil {
 		zb0001Len--
-		zb0001Mask |= 0x400
+		zb0001Mask |= 0x10
 	}
-	if z.Device == "" {
+	if z.HLC == "" {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.BaseSeq == 0 {
+	if z.Device == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Strategy == "" {
+	if z.BaseSeq == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x2000
 	}
-	if z.Resolvers == nil {
+	if z.Strategy == "" {
 		zb0001Len--
 		zb0001Mask |= 0x4000
 	}
+	if z.Resolvers == nil {
+		zb0001Len--
+		zb0001Mask |= 0x8000
+	}
 	// variable map header, size zb0001Len
-	o = append(o, 0x80|uint8(zb0001Len))
+	o = msgp.AppendMapHeader(o, zb0001Len)
 
 	// skip if no fields are to be emitted
 	if zb0001Len != 0 {
@@ -510,6 +536,11 @@ func (z *Event) MarshalMsg(b []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Data", za0001)
 				return
 			}
+		}
+		if (zb0001Mask & 0x10) == 0 { // if not omitted
+			// string "sealed"
+			o = append(o, 0xa6, 0x73, 0x65, 0x61, 0x6c, 0x65, 0x64)
+			o = msgp.AppendBytes(o, z.Sealed)
 		}
 		// string "timestamp"
 		o = append(o, 0xa9, 0x74, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70)
@@ -539,27 +570,27 @@ func (z *Event) MarshalMsg(b []byte) (o []byte, err error) {
 			o = append(o, 0xa7, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65)
 			o = msgp.AppendString(o, z.Failure.Message)
 		}
-		if (zb0001Mask & 0x400) == 0 { // if not omitted
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// string "hlc"
 			o = append(o, 0xa3, 0x68, 0x6c, 0x63)
 			o = msgp.AppendString(o, z.HLC)
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// string "device"
 			o = append(o, 0xa6, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65)
 			o = msgp.AppendString(o, z.Device)
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// string "baseSeq"
 			o = append(o, 0xa7, 0x62, 0x61, 0x73, 0x65, 0x53, 0x65, 0x71)
 			o = msgp.AppendInt64(o, z.BaseSeq)
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// string "strategy"
 			o = append(o, 0xa8, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x79)
 			o = msgp.AppendString(o, z.Strategy)
 		}
-		if (zb0001Mask & 0x4000) == 0 { // if not omitted
+		if (zb0001Mask & 0x8000) == 0 { // if not omitted
 			// string "resolvers"
 			o = append(o, 0xa9, 0x72, 0x65, 0x73, 0x6f, 0x6c, 0x76, 0x65, 0x72, 0x73)
 			o = msgp.AppendMapHeader(o, uint32(len(z.Resolvers)))
@@ -635,6 +666,12 @@ func (z *Event) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					return
 				}
 				z.Data[za0001] = za0002
+			}
+		case "sealed":
+			z.Sealed, bts, err = msgp.ReadBytesBytes(bts, z.Sealed)
+			if err != nil {
+				err = msgp.WrapError(err, "Sealed")
+				return
 			}
 		case "timestamp":
 			z.Timestamp, bts, err = msgp.ReadStringBytes(bts)
@@ -782,14 +819,14 @@ func (z *Event) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Event) Msgsize() (s int) {
-	s = 1 + 5 + msgp.StringPrefixSize + len(z.GUID) + 11 + msgp.StringPrefixSize + len(z.EntityGUID) + 5 + msgp.StringPrefixSize + len(z.Type) + 5 + msgp.MapHeaderSize
+	s = 3 + 5 + msgp.StringPrefixSize + len(z.GUID) + 11 + msgp.StringPrefixSize + len(z.EntityGUID) + 5 + msgp.StringPrefixSize + len(z.Type) + 5 + msgp.MapHeaderSize
 	if z.Data != nil {
 		for za0001, za0002 := range z.Data {
 			_ = za0002
 			s += msgp.StringPrefixSize + len(za0001) + msgp.GuessSize(za0002)
 		}
 	}
-	s += 10 + msgp.StringPrefixSize + len(z.Timestamp) + 7 + msgp.StringPrefixSize + len(z.UserID) + 10 + msgp.StringPrefixSize + len(string(z.SyncLevel)) + 4 + msgp.Int64Size + 12 + msgp.Int64Size + 8
+	s += 7 + msgp.BytesPrefixSize + len(z.Sealed) + 10 + msgp.StringPrefixSize + len(z.Timestamp) + 7 + msgp.StringPrefixSize + len(z.UserID) + 10 + msgp.StringPrefixSize + len(string(z.SyncLevel)) + 4 + msgp.Int64Size + 12 + msgp.Int64Size + 8
 	if z.Failure == nil {
 		s += msgp.NilSize
 	} else {

@@ -118,13 +118,34 @@ type LoginRequest struct {
 	Password string `msg:"password" json:"password"`
 }
 
-// LoginResponse carries a bearer token and when it expires (RFC 3339).
+// LoginResponse carries a short-lived bearer (access) token and when it
+// expires (RFC 3339), a refresh token that buys the next one, and the app's
+// envelope key.
 type LoginResponse struct {
 	Token     string `msg:"token" json:"token"`
 	ExpiresAt string `msg:"expiresAt" json:"expiresAt"`
 	UserID    string `msg:"userId" json:"userId"`
 	AppID     string `msg:"appId" json:"appId"`
 	Role      string `msg:"role" json:"role"`
+	// RefreshToken is opaque and single-use: POST it to the refresh path
+	// for a new access token and a new refresh token. Logout revokes it.
+	RefreshToken     string `msg:"refreshToken,omitempty" json:"refreshToken,omitempty"`
+	RefreshExpiresAt string `msg:"refreshExpiresAt,omitempty" json:"refreshExpiresAt,omitempty"`
+	// AppKey is the app's 256-bit AES-GCM key for event envelopes
+	// (package wire/envelope), AppKeyID its identifier.
+	AppKey   []byte `msg:"appKey,omitempty" json:"appKey,omitempty"`
+	AppKeyID string `msg:"appKeyId,omitempty" json:"appKeyId,omitempty"`
+}
+
+// RefreshRequest exchanges a refresh token for new tokens.
+type RefreshRequest struct {
+	RefreshToken string `msg:"refreshToken" json:"refreshToken"`
+}
+
+// LogoutRequest revokes the caller's access token and, when given, its
+// refresh token (and every token rotated from the same login).
+type LogoutRequest struct {
+	RefreshToken string `msg:"refreshToken,omitempty" json:"refreshToken,omitempty"`
 }
 
 // ErrorResponse is the body of every error answer.

@@ -799,6 +799,30 @@ func (z *LoginResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 				err = msgp.WrapError(err, "Role")
 				return
 			}
+		case "refreshToken":
+			z.RefreshToken, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		case "refreshExpiresAt":
+			z.RefreshExpiresAt, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshExpiresAt")
+				return
+			}
+		case "appKey":
+			z.AppKey, err = dc.ReadBytes(z.AppKey)
+			if err != nil {
+				err = msgp.WrapError(err, "AppKey")
+				return
+			}
+		case "appKeyId":
+			z.AppKeyID, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "AppKeyID")
+				return
+			}
 		default:
 			err = dc.Skip()
 			if err != nil {
@@ -812,56 +836,132 @@ func (z *LoginResponse) DecodeMsg(dc *msgp.Reader) (err error) {
 
 // EncodeMsg implements msgp.Encodable
 func (z *LoginResponse) EncodeMsg(en *msgp.Writer) (err error) {
-	// map header, size 5
-	// write "token"
-	err = en.Append(0x85, 0xa5, 0x74, 0x6f, 0x6b, 0x65, 0x6e)
+	// check for omitted fields
+	zb0001Len := uint32(9)
+	var zb0001Mask uint16 /* 9 bits */
+	_ = zb0001Mask
+	if z.RefreshToken == "" {
+		zb0001Len--
+		zb0001Mask |= 0x20
+	}
+	if z.RefreshExpiresAt == "" {
+		zb0001Len--
+		zb0001Mask |= 0x40
+	}
+	if z.AppKey == nil {
+		zb0001Len--
+		zb0001Mask |= 0x80
+	}
+	if z.AppKeyID == "" {
+		zb0001Len--
+		zb0001Mask |= 0x100
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
 	if err != nil {
 		return
 	}
-	err = en.WriteString(z.Token)
-	if err != nil {
-		err = msgp.WrapError(err, "Token")
-		return
-	}
-	// write "expiresAt"
-	err = en.Append(0xa9, 0x65, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.ExpiresAt)
-	if err != nil {
-		err = msgp.WrapError(err, "ExpiresAt")
-		return
-	}
-	// write "userId"
-	err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.UserID)
-	if err != nil {
-		err = msgp.WrapError(err, "UserID")
-		return
-	}
-	// write "appId"
-	err = en.Append(0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.AppID)
-	if err != nil {
-		err = msgp.WrapError(err, "AppID")
-		return
-	}
-	// write "role"
-	err = en.Append(0xa4, 0x72, 0x6f, 0x6c, 0x65)
-	if err != nil {
-		return
-	}
-	err = en.WriteString(z.Role)
-	if err != nil {
-		err = msgp.WrapError(err, "Role")
-		return
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// write "token"
+		err = en.Append(0xa5, 0x74, 0x6f, 0x6b, 0x65, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Token)
+		if err != nil {
+			err = msgp.WrapError(err, "Token")
+			return
+		}
+		// write "expiresAt"
+		err = en.Append(0xa9, 0x65, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.ExpiresAt)
+		if err != nil {
+			err = msgp.WrapError(err, "ExpiresAt")
+			return
+		}
+		// write "userId"
+		err = en.Append(0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.UserID)
+		if err != nil {
+			err = msgp.WrapError(err, "UserID")
+			return
+		}
+		// write "appId"
+		err = en.Append(0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.AppID)
+		if err != nil {
+			err = msgp.WrapError(err, "AppID")
+			return
+		}
+		// write "role"
+		err = en.Append(0xa4, 0x72, 0x6f, 0x6c, 0x65)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.Role)
+		if err != nil {
+			err = msgp.WrapError(err, "Role")
+			return
+		}
+		if (zb0001Mask & 0x20) == 0 { // if not omitted
+			// write "refreshToken"
+			err = en.Append(0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.RefreshToken)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		}
+		if (zb0001Mask & 0x40) == 0 { // if not omitted
+			// write "refreshExpiresAt"
+			err = en.Append(0xb0, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x45, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.RefreshExpiresAt)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshExpiresAt")
+				return
+			}
+		}
+		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// write "appKey"
+			err = en.Append(0xa6, 0x61, 0x70, 0x70, 0x4b, 0x65, 0x79)
+			if err != nil {
+				return
+			}
+			err = en.WriteBytes(z.AppKey)
+			if err != nil {
+				err = msgp.WrapError(err, "AppKey")
+				return
+			}
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
+			// write "appKeyId"
+			err = en.Append(0xa8, 0x61, 0x70, 0x70, 0x4b, 0x65, 0x79, 0x49, 0x64)
+			if err != nil {
+				return
+			}
+			err = en.WriteString(z.AppKeyID)
+			if err != nil {
+				err = msgp.WrapError(err, "AppKeyID")
+				return
+			}
+		}
 	}
 	return
 }
@@ -869,22 +969,67 @@ func (z *LoginResponse) EncodeMsg(en *msgp.Writer) (err error) {
 // MarshalMsg implements msgp.Marshaler
 func (z *LoginResponse) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 5
-	// string "token"
-	o = append(o, 0x85, 0xa5, 0x74, 0x6f, 0x6b, 0x65, 0x6e)
-	o = msgp.AppendString(o, z.Token)
-	// string "expiresAt"
-	o = append(o, 0xa9, 0x65, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
-	o = msgp.AppendString(o, z.ExpiresAt)
-	// string "userId"
-	o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
-	o = msgp.AppendString(o, z.UserID)
-	// string "appId"
-	o = append(o, 0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
-	o = msgp.AppendString(o, z.AppID)
-	// string "role"
-	o = append(o, 0xa4, 0x72, 0x6f, 0x6c, 0x65)
-	o = msgp.AppendString(o, z.Role)
+	// check for omitted fields
+	zb0001Len := uint32(9)
+	var zb0001Mask uint16 /* 9 bits */
+	_ = zb0001Mask
+	if z.RefreshToken == "" {
+		zb0001Len--
+		zb0001Mask |= 0x20
+	}
+	if z.RefreshExpiresAt == "" {
+		zb0001Len--
+		zb0001Mask |= 0x40
+	}
+	if z.AppKey == nil {
+		zb0001Len--
+		zb0001Mask |= 0x80
+	}
+	if z.AppKeyID == "" {
+		zb0001Len--
+		zb0001Mask |= 0x100
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+
+	// skip if no fields are to be emitted
+	if zb0001Len != 0 {
+		// string "token"
+		o = append(o, 0xa5, 0x74, 0x6f, 0x6b, 0x65, 0x6e)
+		o = msgp.AppendString(o, z.Token)
+		// string "expiresAt"
+		o = append(o, 0xa9, 0x65, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
+		o = msgp.AppendString(o, z.ExpiresAt)
+		// string "userId"
+		o = append(o, 0xa6, 0x75, 0x73, 0x65, 0x72, 0x49, 0x64)
+		o = msgp.AppendString(o, z.UserID)
+		// string "appId"
+		o = append(o, 0xa5, 0x61, 0x70, 0x70, 0x49, 0x64)
+		o = msgp.AppendString(o, z.AppID)
+		// string "role"
+		o = append(o, 0xa4, 0x72, 0x6f, 0x6c, 0x65)
+		o = msgp.AppendString(o, z.Role)
+		if (zb0001Mask & 0x20) == 0 { // if not omitted
+			// string "refreshToken"
+			o = append(o, 0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+			o = msgp.AppendString(o, z.RefreshToken)
+		}
+		if (zb0001Mask & 0x40) == 0 { // if not omitted
+			// string "refreshExpiresAt"
+			o = append(o, 0xb0, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x45, 0x78, 0x70, 0x69, 0x72, 0x65, 0x73, 0x41, 0x74)
+			o = msgp.AppendString(o, z.RefreshExpiresAt)
+		}
+		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// string "appKey"
+			o = append(o, 0xa6, 0x61, 0x70, 0x70, 0x4b, 0x65, 0x79)
+			o = msgp.AppendBytes(o, z.AppKey)
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
+			// string "appKeyId"
+			o = append(o, 0xa8, 0x61, 0x70, 0x70, 0x4b, 0x65, 0x79, 0x49, 0x64)
+			o = msgp.AppendString(o, z.AppKeyID)
+		}
+	}
 	return
 }
 
@@ -936,6 +1081,30 @@ func (z *LoginResponse) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "Role")
 				return
 			}
+		case "refreshToken":
+			z.RefreshToken, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		case "refreshExpiresAt":
+			z.RefreshExpiresAt, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshExpiresAt")
+				return
+			}
+		case "appKey":
+			z.AppKey, bts, err = msgp.ReadBytesBytes(bts, z.AppKey)
+			if err != nil {
+				err = msgp.WrapError(err, "AppKey")
+				return
+			}
+		case "appKeyId":
+			z.AppKeyID, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "AppKeyID")
+				return
+			}
 		default:
 			bts, err = msgp.Skip(bts)
 			if err != nil {
@@ -950,7 +1119,135 @@ func (z *LoginResponse) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *LoginResponse) Msgsize() (s int) {
-	s = 1 + 6 + msgp.StringPrefixSize + len(z.Token) + 10 + msgp.StringPrefixSize + len(z.ExpiresAt) + 7 + msgp.StringPrefixSize + len(z.UserID) + 6 + msgp.StringPrefixSize + len(z.AppID) + 5 + msgp.StringPrefixSize + len(z.Role)
+	s = 1 + 6 + msgp.StringPrefixSize + len(z.Token) + 10 + msgp.StringPrefixSize + len(z.ExpiresAt) + 7 + msgp.StringPrefixSize + len(z.UserID) + 6 + msgp.StringPrefixSize + len(z.AppID) + 5 + msgp.StringPrefixSize + len(z.Role) + 13 + msgp.StringPrefixSize + len(z.RefreshToken) + 17 + msgp.StringPrefixSize + len(z.RefreshExpiresAt) + 7 + msgp.BytesPrefixSize + len(z.AppKey) + 9 + msgp.StringPrefixSize + len(z.AppKeyID)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *LogoutRequest) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "refreshToken":
+			z.RefreshToken, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z LogoutRequest) EncodeMsg(en *msgp.Writer) (err error) {
+	// check for omitted fields
+	zb0001Len := uint32(1)
+	var zb0001Mask uint8 /* 1 bits */
+	_ = zb0001Mask
+	if z.RefreshToken == "" {
+		zb0001Len--
+		zb0001Mask |= 0x1
+	}
+	// variable map header, size zb0001Len
+	err = en.Append(0x80 | uint8(zb0001Len))
+	if err != nil {
+		return
+	}
+	if (zb0001Mask & 0x1) == 0 { // if not omitted
+		// write "refreshToken"
+		err = en.Append(0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+		if err != nil {
+			return
+		}
+		err = en.WriteString(z.RefreshToken)
+		if err != nil {
+			err = msgp.WrapError(err, "RefreshToken")
+			return
+		}
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z LogoutRequest) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// check for omitted fields
+	zb0001Len := uint32(1)
+	var zb0001Mask uint8 /* 1 bits */
+	_ = zb0001Mask
+	if z.RefreshToken == "" {
+		zb0001Len--
+		zb0001Mask |= 0x1
+	}
+	// variable map header, size zb0001Len
+	o = append(o, 0x80|uint8(zb0001Len))
+	if (zb0001Mask & 0x1) == 0 { // if not omitted
+		// string "refreshToken"
+		o = append(o, 0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+		o = msgp.AppendString(o, z.RefreshToken)
+	}
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *LogoutRequest) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "refreshToken":
+			z.RefreshToken, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z LogoutRequest) Msgsize() (s int) {
+	s = 1 + 13 + msgp.StringPrefixSize + len(z.RefreshToken)
 	return
 }
 
@@ -2284,6 +2581,109 @@ func (z *PushResult) UnmarshalMsg(bts []byte) (o []byte, err error) {
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *PushResult) Msgsize() (s int) {
 	s = 1 + 5 + msgp.StringPrefixSize + len(z.GUID) + 7 + msgp.StringPrefixSize + len(z.Status) + 4 + msgp.Int64Size + 5 + msgp.StringPrefixSize + len(z.Code) + 8 + msgp.StringPrefixSize + len(z.Message)
+	return
+}
+
+// DecodeMsg implements msgp.Decodable
+func (z *RefreshRequest) DecodeMsg(dc *msgp.Reader) (err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, err = dc.ReadMapHeader()
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, err = dc.ReadMapKeyPtr()
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "refreshToken":
+			z.RefreshToken, err = dc.ReadString()
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		default:
+			err = dc.Skip()
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	return
+}
+
+// EncodeMsg implements msgp.Encodable
+func (z RefreshRequest) EncodeMsg(en *msgp.Writer) (err error) {
+	// map header, size 1
+	// write "refreshToken"
+	err = en.Append(0x81, 0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+	if err != nil {
+		return
+	}
+	err = en.WriteString(z.RefreshToken)
+	if err != nil {
+		err = msgp.WrapError(err, "RefreshToken")
+		return
+	}
+	return
+}
+
+// MarshalMsg implements msgp.Marshaler
+func (z RefreshRequest) MarshalMsg(b []byte) (o []byte, err error) {
+	o = msgp.Require(b, z.Msgsize())
+	// map header, size 1
+	// string "refreshToken"
+	o = append(o, 0x81, 0xac, 0x72, 0x65, 0x66, 0x72, 0x65, 0x73, 0x68, 0x54, 0x6f, 0x6b, 0x65, 0x6e)
+	o = msgp.AppendString(o, z.RefreshToken)
+	return
+}
+
+// UnmarshalMsg implements msgp.Unmarshaler
+func (z *RefreshRequest) UnmarshalMsg(bts []byte) (o []byte, err error) {
+	var field []byte
+	_ = field
+	var zb0001 uint32
+	zb0001, bts, err = msgp.ReadMapHeaderBytes(bts)
+	if err != nil {
+		err = msgp.WrapError(err)
+		return
+	}
+	for zb0001 > 0 {
+		zb0001--
+		field, bts, err = msgp.ReadMapKeyZC(bts)
+		if err != nil {
+			err = msgp.WrapError(err)
+			return
+		}
+		switch msgp.UnsafeString(field) {
+		case "refreshToken":
+			z.RefreshToken, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "RefreshToken")
+				return
+			}
+		default:
+			bts, err = msgp.Skip(bts)
+			if err != nil {
+				err = msgp.WrapError(err)
+				return
+			}
+		}
+	}
+	o = bts
+	return
+}
+
+// Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
+func (z RefreshRequest) Msgsize() (s int) {
+	s = 1 + 13 + msgp.StringPrefixSize + len(z.RefreshToken)
 	return
 }
 

@@ -21,6 +21,11 @@ type Session struct {
 	UserID    string `json:"userId"`
 	Email     string `json:"email"`
 	Role      string `json:"role"`
+	// RefreshToken buys the next access token (single use).
+	RefreshToken string `json:"refreshToken,omitempty"`
+	// AppKey and AppKeyID are the app's envelope key (wire/envelope).
+	AppKey   []byte `json:"appKey,omitempty"`
+	AppKeyID string `json:"appKeyId,omitempty"`
 }
 
 // DeviceID returns the device's id for this app, made on first use and kept.

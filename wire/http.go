@@ -14,6 +14,8 @@ import (
 const (
 	PathLogin     = "/api/v1/auth/login"
 	PathRenew     = "/api/v1/auth/renew"
+	PathRefresh   = "/api/v1/auth/refresh"
+	PathLogout    = "/api/v1/auth/logout"
 	PathPush      = "/api/v1/sync/push"
 	PathPull      = "/api/v1/sync/pull"
 	PathPlan      = "/api/v1/sync/plan"

@@ -94,7 +94,12 @@ func (s *Server) issue(ctx context.Context, u *dc.User) (*dc.LoginResponse, erro
 	if err != nil {
 		return nil, dc.Errorf(dc.EINTERNAL, "sign token: %v", err)
 	}
-	return &dc.LoginResponse{Token: tok, ExpiresAt: dc.FormatTime(exp), UserID: u.ID, AppID: u.AppID, Role: u.Role}, nil
+	appKey, appKeyID, err := s.envelopeKey(ctx, u.AppID)
+	if err != nil {
+		return nil, err
+	}
+	return &dc.LoginResponse{Token: tok, ExpiresAt: dc.FormatTime(exp), UserID: u.ID, AppID: u.AppID, Role: u.Role,
+		AppKey: appKey, AppKeyID: appKeyID}, nil
 }
 
 // verify checks a token: algorithm pinned to HS256, signature, expiry,

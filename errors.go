@@ -17,6 +17,7 @@ const (
 	ESTORE    = "ESTORE"    // the storage backend failed; nothing was written
 	ECLOSED   = "ECLOSED"   // the store or client is closed or not initialised
 	EINTERNAL = "EINTERNAL" // a bug: please report it
+	ECRYPTO   = "ECRYPTO"   // wrong passphrase or key, locked, or ciphertext that fails authentication; nothing was read or written
 
 	EUNAUTHORIZED = "EUNAUTHORIZED" // no, a bad or an expired token; or bad credentials
 	EFORBIDDEN    = "EFORBIDDEN"    // authenticated, but not allowed

@@ -12,13 +12,14 @@ import (
 
 // records is what collect gathers: the records' payloads back to back, and
 // per record its index in the collected values, key field and payload end
-// (and, for collectEntities, its duplicate key).
+// (and, for collectFields, a string field: for entity records, their
+// duplicate key).
 type records struct {
-	buf     []byte
-	idx     []int
-	keys    []int64
-	ends    []int
-	dupKeys []string
+	buf  []byte
+	idx  []int
+	keys []int64
+	ends []int
+	strs []string
 }
 
 func (r *records) len() int { return len(r.idx) }
@@ -40,13 +41,19 @@ func collect(values js.Value, requests bool, key, ff, fv string, limit int) *rec
 }
 
 // collectEntities is collect for entity records (key rev): it also reads
-// each record's duplicate key, which the payload does not hold.
-func collectEntities(values js.Value, requests bool, ff, fv string, limit int) *records {
-	return collectFields(values, requests, fieldRev, fieldDupKey, ff, fv, limit)
+// each record's duplicate key, which the payload does not hold; in an
+// encrypted store, where the ciphertext holds it, each record's guid
+// instead (see Store.open).
+func (s *Store) collectEntities(values js.Value, requests bool, ff, fv string, limit int) *records {
+	sf := fieldDupKey
+	if s.cipher != nil {
+		sf = fieldGUID
+	}
+	return collectFields(values, requests, fieldRev, sf, ff, fv, limit)
 }
 
 // collectFields is collect, also reading the string field sf of each
-// record ("" when absent) into dupKeys, when sf is set.
+// record ("" when absent) into strs, when sf is set.
 func collectFields(values js.Value, requests bool, key, sf, ff, fv string, limit int) *records {
 	var fvv js.Value
 	if ff != "" {
@@ -73,7 +80,7 @@ func collectFields(values js.Value, requests bool, key, sf, ff, fv string, limit
 			if f := v.Get(sf); f.Type() == js.TypeString {
 				str = f.String()
 			}
-			r.dupKeys = append(r.dupKeys, str)
+			r.strs = append(r.strs, str)
 		}
 	}
 	return r

@@ -45,11 +45,12 @@ func decodeAudit(b []byte, id int64) (a *dc.AuditEntry, err error) {
 }
 
 // record decodes the entity record j of r (gathered by collectEntities):
-// the payload, then the duplicate key from the record's clear field.
+// the payload, then the duplicate key (from the record's clear field, or
+// from its ciphertext in an encrypted store).
 func (r *records) record(j int) (*dc.EntityRecord, error) {
 	rec, err := decodeRecord(r.payload(j), r.keys[j])
-	if rec != nil && rec.Current != nil && j < len(r.dupKeys) {
-		rec.Current.DupKey = r.dupKeys[j]
+	if rec != nil && rec.Current != nil && j < len(r.strs) {
+		rec.Current.DupKey = r.strs[j]
 	}
 	return rec, err
 }

@@ -90,6 +90,19 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 		}
 	}
 
+	// Encryption is asynchronous: it must be done before the transaction
+	// starts, which would otherwise commit while it waits.
+	sb, err := s.sealBatch(b, merged)
+	if err != nil {
+		return err
+	}
+	at := func(list [][]byte, i int) []byte {
+		if list == nil {
+			return nil
+		}
+		return list[i]
+	}
+
 	var scope uint8
 	if len(b.NewEvents) > 0 || len(b.UpdatedEvents) > 0 {
 		scope |= scopeEvents
@@ -196,12 +209,16 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 	bw := newBatchWriter()
 	defer bw.free()
 	bw.group(evStore, protoAdd)
-	for _, e := range b.NewEvents {
+	var seal sealedBatch
+	if sb != nil {
+		seal = *sb
+	}
+	for i, e := range b.NewEvents {
 		src := e
 		if m := merged[e.GUID]; m != nil {
 			src = m
 		}
-		if err := bw.event(src, 0); err != nil {
+		if err := bw.event(src, 0, at(seal.newEvents, i)); err != nil {
 			return err
 		}
 	}
@@ -210,29 +227,35 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 		if updLSeq[i] == 0 {
 			continue
 		}
-		if err := bw.event(e, updLSeq[i]); err != nil {
+		if err := bw.event(e, updLSeq[i], at(seal.updEvents, i)); err != nil {
 			return err
 		}
 	}
 	bw.group(entStore, protoAdd)
-	for _, w := range b.Entities {
+	hashed := func(i int) string {
+		if seal.dupKeys == nil {
+			return ""
+		}
+		return seal.dupKeys[i]
+	}
+	for i, w := range b.Entities {
 		if w.ExpectRev == 0 && !w.Record.Gone() {
-			if err := bw.record(w.Record, 1); err != nil {
+			if err := bw.record(w.Record, 1, at(seal.entities, i), hashed(i)); err != nil {
 				return err
 			}
 		}
 	}
 	bw.group(entStore, protoPut)
-	for _, w := range b.Entities {
+	for i, w := range b.Entities {
 		if w.ExpectRev != 0 && !w.Record.Gone() {
-			if err := bw.record(w.Record, w.ExpectRev+1); err != nil {
+			if err := bw.record(w.Record, w.ExpectRev+1, at(seal.entities, i), hashed(i)); err != nil {
 				return err
 			}
 		}
 	}
 	bw.group(auStore, protoAdd)
-	for _, a := range b.Audit {
-		if err := bw.audit(a); err != nil {
+	for i, a := range b.Audit {
+		if err := bw.audit(a, at(seal.audit, i)); err != nil {
 			return err
 		}
 	}
@@ -249,6 +272,9 @@ func (s *Store) Commit(_ context.Context, b *dc.Batch) (err error) {
 			if v == nil {
 				st.Call("delete", k)
 				continue
+			}
+			if sv, ok := seal.meta[k]; ok {
+				v = sv
 			}
 			u := jsUint8Array.New(len(v))
 			js.CopyBytesToJS(u, v)

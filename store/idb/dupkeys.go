@@ -64,5 +64,20 @@ func (s *Store) DupKeyCounts(_ context.Context) (out map[string]int, err error) 
 	if err := <-done; err != nil {
 		return nil, err
 	}
-	return out, nil
+	if s.cipher == nil {
+		return out, nil
+	}
+	// An encrypted store's index holds keyed hashes of the keys: the
+	// entities of each group hold the key itself.
+	clear := make(map[string]int, len(out))
+	for h, n := range out {
+		recs, err := s.listEntities(dc.EntityQuery{DupKey: h, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 1 && recs[0].Current != nil && recs[0].Current.DupKey != "" {
+			clear[recs[0].Current.DupKey] += n
+		}
+	}
+	return clear, nil
 }

@@ -78,3 +78,80 @@ func StripEntityIndexFields(s *Store) error {
 	}
 	return nil
 }
+
+// RawDump returns everything the database holds, as IndexedDB holds it:
+// for each object store, each record's key, string fields and payload
+// bytes (meta values are the payloads), concatenated.
+func RawDump(s *Store) ([]byte, error) {
+	var out []byte
+	for _, name := range []string{storeEvents, storeEntities, storeAudit, storeMeta} {
+		st := s.db.Call("transaction", name, "readonly").Call("objectStore", name)
+		keysReq := st.Call("getAllKeys")
+		req := st.Call("getAll")
+		if e := awaitRequest(req); e != nil {
+			return nil, e
+		}
+		keys, vals := keysReq.Get("result"), req.Get("result")
+		for i := 0; i < vals.Length(); i++ {
+			out = append(out, js.Global().Get("String").Invoke(keys.Index(i)).String()...)
+			v := vals.Index(i)
+			if name == storeMeta {
+				out = append(out, readBytes(nil, v)...)
+				continue
+			}
+			fields := js.Global().Get("Object").Call("keys", v)
+			for j := 0; j < fields.Length(); j++ {
+				f := v.Get(fields.Index(j).String())
+				switch f.Type() {
+				case js.TypeString:
+					out = append(out, f.String()...)
+				case js.TypeObject:
+					out = append(out, readBytes(nil, f)...)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Tamper replaces the payload of the record key of the object store name
+// (a meta value, for "meta") by what change returns.
+func Tamper(s *Store, name string, key any, change func([]byte) []byte) error {
+	txn := s.db.Call("transaction", name, "readwrite")
+	st := txn.Call("objectStore", name)
+	req := st.Call("get", key)
+	if err := awaitRequest(req); err != nil {
+		return err
+	}
+	v := req.Get("result")
+	if name == storeMeta {
+		b := change(readBytes(nil, v))
+		u := jsUint8Array.New(len(b))
+		js.CopyBytesToJS(u, b)
+		st.Call("put", u, key)
+	} else {
+		b := change(readBytes(nil, v.Get(fieldP)))
+		u := jsUint8Array.New(len(b))
+		js.CopyBytesToJS(u, b)
+		v.Set(fieldP, u)
+		st.Call("put", v)
+	}
+	if e := awaitTxn(txn); e != nil {
+		return e
+	}
+	return nil
+}
+
+// Payload returns the stored payload of the record key of store name.
+func Payload(s *Store, name string, key any) ([]byte, error) {
+	st := s.db.Call("transaction", name, "readonly").Call("objectStore", name)
+	req := st.Call("get", key)
+	if err := awaitRequest(req); err != nil {
+		return nil, err
+	}
+	v := req.Get("result")
+	if name != storeMeta {
+		v = v.Get(fieldP)
+	}
+	return readBytes(nil, v), nil
+}

@@ -109,6 +109,11 @@ type Store struct {
 	closed   atomic.Bool
 	onChange js.Func // closes the connection on versionchange and close
 
+	// cipher, when set, encrypts payloads (see cipher.go); allowPlain
+	// lets reads accept clear ones while an encryption is unfinished.
+	cipher     Cipher
+	allowPlain bool
+
 	// Cached names (js strings) of the object stores and scope arrays.
 	names  map[string]js.Value
 	scopes map[uint8]js.Value

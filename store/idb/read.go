@@ -96,6 +96,9 @@ func (s *Store) Events(_ context.Context, guids []string) (out map[string]*dc.Ev
 		return nil, err
 	}
 	recs := collect(reqs, true, fieldLSeq, "", "", 0)
+	if err := s.open(recs, "an event", func(j int) string { return aadEventPrefix + guids[recs.idx[j]] }, false); err != nil {
+		return nil, err
+	}
 	for j := 0; j < recs.len(); j++ {
 		e, err := decodeEvent(recs.payload(j), recs.keys[j])
 		if err != nil {
@@ -145,7 +148,14 @@ func (s *Store) ListEvents(_ context.Context, q dc.EventQuery) (out []*dc.Event,
 	if err != nil {
 		return nil, err
 	}
-	recs := collect(arr, false, fieldLSeq, ff, string(q.SyncLevel), limit)
+	sf := ""
+	if s.cipher != nil {
+		sf = fieldGUID // the additional data of each event's ciphertext
+	}
+	recs := collectFields(arr, false, fieldLSeq, sf, ff, string(q.SyncLevel), limit)
+	if err := s.open(recs, "an event", func(j int) string { return aadEventPrefix + recs.strs[j] }, false); err != nil {
+		return nil, err
+	}
 	for j := 0; j < recs.len(); j++ {
 		e, err := decodeEvent(recs.payload(j), recs.keys[j])
 		if err != nil {
@@ -196,7 +206,10 @@ func (s *Store) Entities(_ context.Context, guids []string) (out map[string]*dc.
 	if err := awaitAll(reqs, len(guids)); err != nil {
 		return nil, err
 	}
-	recs := collectEntities(reqs, true, "", "", 0)
+	recs := s.collectEntities(reqs, true, "", "", 0)
+	if err := s.open(recs, "an entity", func(j int) string { return aadEntityPrefix + guids[recs.idx[j]] }, true); err != nil {
+		return nil, err
+	}
 	for j := 0; j < recs.len(); j++ {
 		r, err := recs.record(j)
 		if err != nil {
@@ -212,6 +225,19 @@ func (s *Store) ListEntities(_ context.Context, q dc.EntityQuery) (out []*dc.Ent
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	if q.DupKey != "" && s.cipher != nil {
+		// The index holds keyed hashes of the keys.
+		h, err := s.cipher.Hash([]string{q.DupKey})
+		if err != nil {
+			return nil, cryptoErr(err, "cannot hash a duplicate key")
+		}
+		q.DupKey = h[0]
+	}
+	return s.listEntities(q)
+}
+
+// listEntities is ListEntities with q.DupKey as the index holds it.
+func (s *Store) listEntities(q dc.EntityQuery) (out []*dc.EntityRecord, err error) {
 	defer s.catch(&err)
 	st := s.objectStore(s.txn(scopeEntities, jsReadonly), storeEntities)
 	source, query := st, js.Null()
@@ -239,7 +265,11 @@ func (s *Store) ListEntities(_ context.Context, q dc.EntityQuery) (out []*dc.Ent
 	if err != nil {
 		return nil, err
 	}
-	recs := collectEntities(arr, false, ff, string(q.Type), limit)
+	recs := s.collectEntities(arr, false, ff, string(q.Type), limit)
+	// (open reads each guid before it replaces it with the record's key.)
+	if err := s.open(recs, "an entity", func(j int) string { return aadEntityPrefix + recs.strs[j] }, true); err != nil {
+		return nil, err
+	}
 	for j := 0; j < recs.len(); j++ {
 		r, err := recs.record(j)
 		if err != nil {
@@ -271,6 +301,9 @@ func (s *Store) Audit(_ context.Context, q dc.AuditQuery) (out []*dc.AuditEntry,
 		return nil, err
 	}
 	recs := collect(vals, false, fieldID, "", "", 0)
+	if err := s.open(recs, "an audit entry", func(int) string { return aadAudit }, false); err != nil {
+		return nil, err
+	}
 	n := recs.len()
 	if n == 0 {
 		return nil, nil
@@ -308,6 +341,13 @@ func (s *Store) Meta(_ context.Context, key string) (v []byte, ok bool, err erro
 	if n := res.Length(); n > 0 {
 		v = make([]byte, n)
 		js.CopyBytesToGo(v, res)
+	}
+	if s.cipher != nil && !clearMeta(key) {
+		recs := &records{buf: v, idx: []int{0}, keys: []int64{0}, ends: []int{len(v)}}
+		if err := s.open(recs, "metadata "+key, func(int) string { return aadMetaPrefix + key }, false); err != nil {
+			return nil, false, err
+		}
+		v = recs.buf
 	}
 	return v, true, nil
 }

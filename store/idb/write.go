@@ -119,10 +119,23 @@ func encodeErr(what, guid string, err error) *dc.Error {
 	return dc.Errorf(dc.EINVALID, "cannot encode %s %s: %v", what, guid, err)
 }
 
-// event adds an event (lseq: its key, 0 for a new event).
-func (w *batchWriter) event(e *dc.Event, lseq int64) (err error) {
-	if w.pay, err = appendEvent(w.pay, e); err != nil {
-		return encodeErr("event", e.GUID, err)
+// payload appends p, a sealed payload, or else the encoding of a record.
+func (w *batchWriter) payload(p []byte, what, guid string, enc func([]byte) ([]byte, error)) (err error) {
+	if p != nil {
+		w.pay = append(w.pay, p...)
+		return nil
+	}
+	if w.pay, err = enc(w.pay); err != nil {
+		return encodeErr(what, guid, err)
+	}
+	return nil
+}
+
+// event adds an event (lseq: its key, 0 for a new event), whose payload is
+// sealed, when it is not nil.
+func (w *batchWriter) event(e *dc.Event, lseq int64, sealed []byte) error {
+	if err := w.payload(sealed, "event", e.GUID, func(b []byte) ([]byte, error) { return appendEvent(b, e) }); err != nil {
+		return err
 	}
 	w.open()
 	w.str(fieldGUID, e.GUID)
@@ -145,10 +158,11 @@ func (w *batchWriter) event(e *dc.Event, lseq int64) (err error) {
 	return nil
 }
 
-// record adds an entity record at revision rev.
-func (w *batchWriter) record(r *dc.EntityRecord, rev int64) (err error) {
-	if w.pay, err = appendRecord(w.pay, r); err != nil {
-		return encodeErr("entity", r.GUID, err)
+// record adds an entity record at revision rev. When its payload is
+// sealed, its duplicate key's index field holds hashedKey.
+func (w *batchWriter) record(r *dc.EntityRecord, rev int64, sealed []byte, hashedKey string) error {
+	if err := w.payload(sealed, "entity", r.GUID, func(b []byte) ([]byte, error) { return appendRecord(b, r) }); err != nil {
+		return err
 	}
 	w.open()
 	w.str(fieldGUID, r.GUID)
@@ -162,7 +176,12 @@ func (w *batchWriter) record(r *dc.EntityRecord, rev int64) (err error) {
 		}
 		// The sparse indexes: only records with a duplicate key, or with
 		// open conflicts, have their fields.
-		if c.DupKey != "" {
+		switch {
+		case sealed != nil:
+			if hashedKey != "" {
+				w.str(fieldDupKey, hashedKey)
+			}
+		case c.DupKey != "":
 			w.str(fieldDupKey, c.DupKey)
 		}
 		if len(c.Conflicts) > 0 {
@@ -173,10 +192,10 @@ func (w *batchWriter) record(r *dc.EntityRecord, rev int64) (err error) {
 	return nil
 }
 
-// audit adds an audit entry.
-func (w *batchWriter) audit(a *dc.AuditEntry) (err error) {
-	if w.pay, err = appendAudit(w.pay, a); err != nil {
-		return encodeErr("audit entry", a.GUID, err)
+// audit adds an audit entry (sealed: its sealed payload, or nil).
+func (w *batchWriter) audit(a *dc.AuditEntry, sealed []byte) error {
+	if err := w.payload(sealed, "audit entry", a.GUID, func(b []byte) ([]byte, error) { return appendAudit(b, a) }); err != nil {
+		return err
 	}
 	w.open()
 	if a.EntityGUID != "" {

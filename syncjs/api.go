@@ -32,6 +32,10 @@ type API struct {
 	dbName    string
 	unsub     func()
 	funcs     []js.Func
+	// lastInit are the options of the last successful init, without the
+	// passphrase, for unlock; locked is set by lock().
+	lastInit *InitOptions
+	locked   bool
 }
 
 // InitOptions are init()'s options.
@@ -62,6 +66,11 @@ type InitOptions struct {
 	// per entity type (absent: {individual: ['nationalId'], group:
 	// ['nationalId']}).
 	DuplicateKeys map[string][]string `json:"duplicateKeys"`
+	// Passphrase, when set, encrypts the database at rest (AES-256-GCM
+	// under a key derived from it; see atrest.go): a new or clear database
+	// is encrypted, an encrypted one needs the same passphrase. It is never
+	// stored.
+	Passphrase string `json:"passphrase"`
 }
 
 // Install defines the API's methods on obj (normally window.datacollect,
@@ -76,6 +85,8 @@ func Install(obj js.Value, applier *core.Applier) *API {
 	obj.Set("version", Version)
 	a.method("init", a.init)
 	a.method("close", a.close)
+	a.method("lock", a.lock)
+	a.method("unlock", a.unlock)
 	a.method("submitForm", a.submitForm)
 	a.method("submitForms", a.submitForms)
 	a.method("getEntity", a.getEntity)
@@ -126,13 +137,29 @@ func (a *API) init(args []js.Value) func() (any, error) {
 	if o.DBName == "" {
 		o.DBName = "datacollect-" + o.AppID
 	}
-	return func() (any, error) {
+	return func() (any, error) { return a.open(o) }
+}
+
+// open opens the client of o (init and unlock).
+func (a *API) open(o InitOptions) (any, error) {
+	{
 		a.closeClient()
 		s, err := idbstore.Open(context.Background(), o.DBName)
 		if err != nil {
 			return nil, err
 		}
 		ctx := context.Background()
+		encrypted, err := unlockStore(ctx, s, o.Passphrase, func(done, total int) {
+			a.events.emit("progress", func() js.Value {
+				v, _ := toJS(client.Progress{Phase: "encrypt", Done: done, Total: total})
+				return v
+			})
+		})
+		o.Passphrase = ""
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
 		c := client.New(s, client.Options{UserID: o.UserID, Applier: a.applier})
 		if err := setDupKeys(c, o.DuplicateKeys); err != nil {
 			_ = s.Close()
@@ -172,8 +199,47 @@ func (a *API) init(args []js.Value) func() (any, error) {
 		a.mu.Lock()
 		a.client, a.transport, a.life, a.appID, a.dbName, a.unsub = c, t, life, o.AppID, o.DBName, unsub
 		a.hooks.seen = nil
+		a.lastInit, a.locked = &o, false
 		a.mu.Unlock()
-		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName})
+		return toJS(map[string]any{"appId": o.AppID, "dbName": o.DBName, "encrypted": encrypted})
+	}
+}
+
+// lock closes the client and forgets the keys: calls then fail with
+// ECRYPTO until unlock(passphrase).
+func (a *API) lock([]js.Value) func() (any, error) {
+	return func() (any, error) {
+		a.closeClient()
+		a.mu.Lock()
+		a.locked = a.lastInit != nil
+		a.mu.Unlock()
+		return js.Undefined(), nil
+	}
+}
+
+// unlock re-opens the client of the last init() with a passphrase.
+func (a *API) unlock(args []js.Value) func() (any, error) {
+	p := arg(args, 0)
+	if p.Type() != js.TypeString || p.String() == "" {
+		return failed(dc.Errorf(dc.EINVALID, "unlock needs the passphrase"))
+	}
+	pass := p.String()
+	return func() (any, error) {
+		a.mu.Lock()
+		last := a.lastInit
+		a.mu.Unlock()
+		if last == nil {
+			return nil, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId, passphrase}) first")
+		}
+		o := *last
+		o.Passphrase = pass
+		res, err := a.open(o)
+		if err != nil && dc.ErrorCode(err) == dc.ECRYPTO {
+			a.mu.Lock()
+			a.locked = true
+			a.mu.Unlock()
+		}
+		return res, err
 	}
 }
 

@@ -22,6 +22,9 @@ type parts struct {
 func (a *API) parts() (parts, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.client == nil && a.locked {
+		return parts{}, dc.Errorf(dc.ECRYPTO, "datacollect is locked: call unlock(passphrase)")
+	}
 	if a.client == nil {
 		return parts{}, dc.Errorf(dc.ECLOSED, "datacollect is not initialised: call init({appId}) first")
 	}

@@ -76,30 +76,39 @@ try {
     });
 
     const db = await rawDB('bench-raw');
-    await dc.init({ appId: 'bench-' + Date.now(), autoSync: false });
-    for (let i = 0; i < 50; i++) { await rawPut(db, [form(i)]); await dc.submitForm(form(i)); } // warm-up
-
     let next = 1000;
-    const configs = [['submitForm, one by one', 1, 300], ['submitForms, batches of 100', 100, 40], ['submitForms, batches of 1000', 1000, 9]];
-    for (const [name, size, rounds] of configs) {
-      const rawTimes = [], goTimes = [];
-      for (let r = 0; r < rounds; r++) {
-        const batch = Array.from({ length: size }, () => form(next++));
-        rawTimes.push(await time(() => rawPut(db, batch)));
-        goTimes.push(await time(() => (size === 1 ? dc.submitForm(batch[0]) : dc.submitForms(batch))));
+    // run measures one DataCollect configuration (label: '' or
+    // ' (encrypted)') against raw IndexedDB.
+    async function run(label, options) {
+      await dc.init({ appId: 'bench-' + Date.now(), autoSync: false, ...options });
+      for (let i = 0; i < 50; i++) { await rawPut(db, [form(i)]); await dc.submitForm(form(i)); } // warm-up
+      const configs = [['submitForm, one by one', 1, 300], ['submitForms, batches of 100', 100, 40], ['submitForms, batches of 1000', 1000, 9]];
+      for (const [name, size, rounds] of configs) {
+        const rawTimes = [], goTimes = [];
+        for (let r = 0; r < rounds; r++) {
+          const batch = Array.from({ length: size }, () => form(next++));
+          rawTimes.push(await time(() => rawPut(db, batch)));
+          goTimes.push(await time(() => (size === 1 ? dc.submitForm(batch[0]) : dc.submitForms(batch))));
+        }
+        record(name + label, size, goTimes, rawTimes);
       }
-      record(name, size, goTimes, rawTimes);
+      const count = (await dc.listEntities({ type: 'individual' })).length;
+      const rawTimes = [], goTimes = [];
+      for (let i = 0; i < 7; i++) {
+        rawTimes.push(await time(() => rawGetAll(db)));
+        goTimes.push(await time(() => dc.listEntities({ type: 'individual' })));
+      }
+      record(`listEntities (${count} entities)${label}`, count, goTimes, rawTimes);
+      await dc.close();
     }
-
-    const count = (await dc.listEntities({ type: 'individual' })).length;
-    const rawTimes = [], goTimes = [];
-    for (let i = 0; i < 7; i++) {
-      rawTimes.push(await time(() => rawGetAll(db)));
-      goTimes.push(await time(() => dc.listEntities({ type: 'individual' })));
-    }
-    record(`listEntities (${count} entities)`, count, goTimes, rawTimes);
-    db.close();
+    await run('', {});
+    const t0 = performance.now();
+    await dc.init({ appId: 'bench-unlock-' + Date.now(), autoSync: false, passphrase: 'bench passphrase 1' });
+    const unlockMs = performance.now() - t0;
     await dc.close();
+    await run(' (encrypted)', { passphrase: 'bench passphrase 1' });
+    out.push({ name: `init with a passphrase (PBKDF2, 600,000 iterations): ${Math.round(unlockMs)} ms` });
+    db.close();
     return out;
   });
 
@@ -110,6 +119,7 @@ try {
   console.log(`| ${pad('operation', 40)} | ${pad('n', 6)} | ${pad('DataCollect/s', 14)} | ${pad('raw IndexedDB/s', 15)} | ratio |`);
   console.log(`|${'-'.repeat(42)}|${'-'.repeat(8)}|${'-'.repeat(16)}|${'-'.repeat(17)}|-------|`);
   for (const r of rows) {
+    if (r.rate == null) { console.log('\n' + r.name); continue; }
     const ratio = r.rawRate ? (r.rate / r.rawRate * 100).toFixed(0) + ' %' : '-';
     console.log(`| ${pad(r.name, 40)} | ${pad(r.n, 6)} | ${pad(num(r.rate), 14)} | ${pad(num(r.rawRate), 15)} | ${pad(ratio, 5)} |`);
   }

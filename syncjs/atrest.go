@@ -120,11 +120,19 @@ func joined(parts ...[][]byte) (js.Value, []int) {
 }
 
 // all waits for every promise of ps and returns their ArrayBuffer results
-// concatenated, as Go bytes (one copy for the whole batch).
+// concatenated, as Go bytes: copied one by one for a few results, else
+// joined by a Blob first (one copy for the whole batch, one more wait).
 func all(ctx context.Context, ps js.Value) ([]byte, error) {
 	res, err := await(ctx, js.Global().Get("Promise").Call("all", ps))
 	if err != nil {
 		return nil, err
+	}
+	if n := res.Length(); n <= 16 {
+		var out []byte
+		for i := 0; i < n; i++ {
+			out = append(out, bytesFromJS(res.Index(i))...)
+		}
+		return out, nil
 	}
 	ab, err := await(ctx, js.Global().Get("Blob").New(res).Call("arrayBuffer"))
 	if err != nil {

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'EQUOTA'    // the browser's storage quota is exhausted; nothing was written
   | 'ESTORE'    // IndexedDB failed; nothing was written
   | 'ECLOSED'   // init() was not called, or close() was
+  | 'ECRYPTO'   // wrong passphrase, locked (lock()), or ciphertext that fails authentication (tampered); nothing read or written
   | 'EUNAUTHORIZED' // not logged in, the session expired, or wrong credentials
   | 'EFORBIDDEN'    // the user's role may not do this
   | 'ENETWORK'      // the server could not be reached (offline), or its answer was lost
@@ -157,6 +158,13 @@ export interface InitOptions {
   conflictStrategy?: 'merge' | 'lww' | 'manual';
   /** Per-field resolvers of 'merge' (default 'lww': the later edit, by a hybrid logical clock). */
   fieldResolvers?: { [field: string]: 'lww' | 'max' | 'min' | 'union' };
+  /** Encrypts the database at rest: every payload (events, entities, audit log, session) is sealed with
+   *  AES-256-GCM under a key derived from this passphrase (PBKDF2-SHA256, 600,000 iterations, random salt kept
+   *  beside the data) and held as a non-extractable CryptoKey; only guids, types, sync levels and sequence
+   *  numbers stay in clear, and duplicate keys are kept as keyed hashes. A new or clear database is encrypted
+   *  (progress events with phase 'encrypt'); an encrypted one needs the same passphrase: a wrong or missing
+   *  one rejects with ECRYPTO and changes nothing. At least 8 characters. Never stored. */
+  passphrase?: string;
 }
 
 /** An open conflict (strategy 'manual'), from this device's point of view. */
@@ -319,8 +327,12 @@ export interface DataCollect {
   readonly ready: Promise<DataCollect>;
   readonly version: string;
   /** Opens the app's store (closing any other). */
-  init(options: InitOptions): Promise<{ appId: string; dbName: string }>;
+  init(options: InitOptions): Promise<{ appId: string; dbName: string; encrypted: boolean }>;
   close(): Promise<void>;
+  /** Closes the store and forgets the encryption keys: every call rejects with ECRYPTO until unlock(). */
+  lock(): Promise<void>;
+  /** Re-opens the last init() with its passphrase; a wrong one rejects with ECRYPTO and stays locked. */
+  unlock(passphrase: string): Promise<{ appId: string; dbName: string; encrypted: boolean }>;
   /** Stores one form as a LOCAL event and applies it to its entities, atomically. */
   submitForm(form: FormInput): Promise<Event>;
   /** Stores a batch atomically: all or nothing. Later forms see earlier ones. */

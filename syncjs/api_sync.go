@@ -4,6 +4,7 @@ package syncjs
 
 import (
 	"context"
+	"sync"
 	"syscall/js"
 
 	dc "github.com/datacollect/datacollect"
@@ -47,7 +48,7 @@ func (a *API) login(args []js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &client.Session{Token: resp.Token, ExpiresAt: resp.ExpiresAt, UserID: resp.UserID, Email: email, Role: resp.Role}
+		s := sessionOf(resp, email)
 		if err := p.c.SetSession(ctx, s); err != nil {
 			return nil, err
 		}
@@ -66,7 +67,13 @@ func (a *API) logout([]js.Value) func() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := p.c.SetSession(context.Background(), nil); err != nil {
+		ctx := context.Background()
+		if s, _ := p.c.Session(ctx); s != nil && navigatorOnline() {
+			// Revoke the tokens on the server too (best effort: offline,
+			// they expire).
+			_ = p.t.Logout(ctx, s.RefreshToken)
+		}
+		if err := p.c.SetSession(ctx, nil); err != nil {
 			return nil, err
 		}
 		p.t.SetToken("")
@@ -89,6 +96,46 @@ func (a *API) session([]js.Value) func() (any, error) {
 			return js.Null(), nil
 		}
 		return toJS(viewSession(s))
+	}
+}
+
+// sessionOf is the session a login or refresh answer opens.
+func sessionOf(resp *dc.LoginResponse, email string) *client.Session {
+	return &client.Session{Token: resp.Token, ExpiresAt: resp.ExpiresAt, UserID: resp.UserID, Email: email,
+		Role: resp.Role, RefreshToken: resp.RefreshToken, AppKey: resp.AppKey, AppKeyID: resp.AppKeyID}
+}
+
+// refresher returns the FetchTransport.Refresh of c's session: it trades
+// the stored refresh token for new tokens and stores them. Refreshes are
+// serialised, and the session is read again first: another tab (or an
+// earlier caller) may have refreshed it already, and a refresh token is
+// single-use.
+func refresher(c *client.Client, t *FetchTransport) func(ctx context.Context) (string, error) {
+	var mu sync.Mutex
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s, err := c.Session(ctx)
+		if err != nil {
+			return "", err
+		}
+		if s == nil || s.RefreshToken == "" {
+			return "", dc.Errorf(dc.EUNAUTHORIZED, "no session to refresh")
+		}
+		if s.Token != t.bearer() {
+			t.SetToken(s.Token)
+			return s.Token, nil
+		}
+		resp, err := t.RefreshTokens(ctx, s.RefreshToken)
+		if err != nil {
+			return "", err
+		}
+		ns := sessionOf(resp, s.Email)
+		if err := c.SetSession(ctx, ns); err != nil {
+			return "", err
+		}
+		t.SetToken(ns.Token)
+		return ns.Token, nil
 	}
 }
 

@@ -4,6 +4,7 @@ package syncjs
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,11 @@ type FetchTransport struct {
 	BaseURL string
 	// ClientID identifies the device (X-Client-ID).
 	ClientID string
+
+	// Refresh, when set, is called once when the server refuses the
+	// access token (401): it exchanges the session's refresh token for a
+	// new access token, which the request is retried with.
+	Refresh func(ctx context.Context) (token string, err error)
 
 	mu    sync.Mutex
 	token string
@@ -67,6 +73,22 @@ func (t *FetchTransport) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 	return &resp, nil
 }
 
+// RefreshTokens exchanges a refresh token for new tokens (the refresh
+// token is single-use: the answer carries the next one).
+func (t *FetchTransport) RefreshTokens(ctx context.Context, refreshToken string) (*dc.LoginResponse, error) {
+	var resp dc.LoginResponse
+	if err := t.do(ctx, "POST", wire.PathRefresh, &dc.RefreshRequest{RefreshToken: refreshToken}, &resp, false); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Logout revokes the access token and, when given, the refresh token's
+// family on the server.
+func (t *FetchTransport) Logout(ctx context.Context, refreshToken string) error {
+	return t.do(ctx, "POST", wire.PathLogout, &dc.LogoutRequest{RefreshToken: refreshToken}, nil, true)
+}
+
 // Push implements client.Transport.
 func (t *FetchTransport) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
 	var resp dc.PushResponse
@@ -102,7 +124,24 @@ func (t *FetchTransport) Report(ctx context.Context, r *dc.DeviceReport) error {
 // gzipThreshold is the body size from which requests are compressed.
 const gzipThreshold = 1024
 
+// do sends a request; with auth, a 401 is answered by one refresh of the
+// access token (when Refresh is set) and one retry.
 func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
+	err := t.doOnce(ctx, method, path, in, out, auth)
+	if !auth || t.Refresh == nil {
+		return err
+	}
+	var e *dc.Error
+	if !errors.As(err, &e) || e.Status != 401 || t.bearer() == "" {
+		return err
+	}
+	if _, rerr := t.Refresh(ctx); rerr != nil {
+		return err // the session is over: the caller sees the 401
+	}
+	return t.doOnce(ctx, method, path, in, out, auth)
+}
+
+func (t *FetchTransport) doOnce(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
 	headers := jsObject.New()
 	headers.Set("Accept", wire.MsgPack)
 	headers.Set("X-Sync-Version", dc.ProtocolVersion)

@@ -2,24 +2,30 @@
 // in one headless Chromium, through the real server on SQLite. Also bytes on
 // the wire per event: ours (MessagePack + gzip) against the same events as
 // JSON, plain (what the reference implementation sends) and gzip-compressed.
-// Usage: node bench-sync.mjs [N]   (after `make build`)
+// With --encrypt, the same sync is measured again with both devices'
+// databases encrypted at rest (init({passphrase})), for the cost.
+// Usage: node bench-sync.mjs [N] [--encrypt]   (after `make build`)
 import { startServer, launch, openApp } from './helpers.mjs';
 
-const N = Number(process.argv[2] || 10000);
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 10000);
+const compareEncryption = process.argv.includes('--encrypt');
 const server = await startServer();
 const browser = await launch();
 const login = { email: 'demo@example.org', password: 'demo-password' };
 try {
-  const open = async (name) => {
+  const open = async (name, passphrase) => {
     const page = await openApp(await browser.newContext(), server.url, { bare: true });
-    await page.evaluate(async ({ name, login }) => {
-      await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now(), autoSync: false });
+    await page.evaluate(async ({ name, login, passphrase }) => {
+      await window.datacollect.init({ appId: 'demo', dbName: 'bench-sync-' + name + '-' + Date.now(), autoSync: false,
+        ...(passphrase ? { passphrase } : {}) });
       await window.datacollect.login(login.email, login.password);
-    }, { name, login });
+    }, { name, login, passphrase });
     return page;
   };
-  const a = await open('a');
-  const b = await open('b');
+  // measure records N events on a new device A and syncs A, then a new B.
+  const measure = async (passphrase) => {
+  const a = await open('a', passphrase);
+  const b = await open('b', passphrase);
   await a.evaluate(async (N) => {
     const dc = window.datacollect;
     for (let done = 0; done < N; done += 1000) {
@@ -41,6 +47,10 @@ try {
     const r = await window.datacollect.sync();
     return { ...r, ms: performance.now() - t };
   });
+  return { a, b, ra, rb };
+  };
+  const { a, b, ra, rb } = await measure('');
+  const enc = compareEncryption ? await measure('bench passphrase 1') : null;
   const json = await a.evaluate(async () => {
     const evs = await window.datacollect.listEvents();
     const gz = async (s) => (await new Response(new Blob([s]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer()).byteLength;
@@ -65,6 +75,13 @@ try {
   console.log(`| A: push ${ra.pushed} + pull its own back (confirm) | ${(ra.ms / 1000).toFixed(2)} s | ${rate(ra.pushed, ra.ms)} |`);
   console.log(`| B: pull ${rb.pulled} | ${(rb.ms / 1000).toFixed(2)} s | ${rate(rb.pulled, rb.ms)} |`);
   console.log(`| A → server → B, end to end | ${((ra.ms + rb.ms) / 1000).toFixed(2)} s | ${rate(N, ra.ms + rb.ms)} |`);
+  if (enc) {
+    console.log(`| encrypted at rest: A: push ${enc.ra.pushed} + confirm | ${(enc.ra.ms / 1000).toFixed(2)} s | ${rate(enc.ra.pushed, enc.ra.ms)} |`);
+    console.log(`| encrypted at rest: B: pull ${enc.rb.pulled} | ${(enc.rb.ms / 1000).toFixed(2)} s | ${rate(enc.rb.pulled, enc.rb.ms)} |`);
+    // B pulls what the server holds (both runs' events): compare rates.
+    const per = (r) => r.ra.ms / r.ra.pushed + r.rb.ms / r.rb.pulled;
+    console.log(`| encrypted at rest, per event A + B | ${(per(enc) * 1000).toFixed(0)} µs | ${(per(enc) / per({ ra, rb })).toFixed(2)}× unencrypted |`);
+  }
   console.log(`\nB's entities equal A's: ${entitiesEqual}\n`);
   console.log('Bytes on the wire per event (push body; pull answer)\n');
   console.log('| encoding | push bytes/event | pull bytes/event |');

@@ -15,6 +15,10 @@ type AuditEntry struct {
 	EventGUID  string        `msg:"eventGuid" json:"eventGuid,omitempty"`
 	EntityGUID string        `msg:"entityGuid" json:"entityGuid,omitempty"`
 	Changes    []FieldChange `msg:"changes" json:"changes,omitempty"`
+	// SealedChanges, on the wire only, are Changes sealed in an AES-GCM
+	// envelope under the app's key (package wire/envelope); Changes is
+	// then nil. Stores never hold it.
+	SealedChanges []byte `msg:"sealedChanges,omitempty" json:"sealedChanges,omitempty"`
 
 	DeviceID   string `msg:"deviceId,omitempty" json:"deviceId,omitempty"`
 	Entities   int    `msg:"entities,omitempty" json:"entities,omitempty"`

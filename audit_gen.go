@@ -114,6 +114,12 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 					}
 				}
 			}
+		case "sealedChanges":
+			z.SealedChanges, err = dc.ReadBytes(z.SealedChanges)
+			if err != nil {
+				err = msgp.WrapError(err, "SealedChanges")
+				return
+			}
 		case "deviceId":
 			z.DeviceID, err = dc.ReadString()
 			if err != nil {
@@ -170,36 +176,40 @@ func (z *AuditEntry) DecodeMsg(dc *msgp.Reader) (err error) {
 // EncodeMsg implements msgp.Encodable
 func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
-	if z.DeviceID == "" {
+	if z.SealedChanges == nil {
 		zb0001Len--
 		zb0001Mask |= 0x80
 	}
-	if z.Entities == 0 {
+	if z.DeviceID == "" {
 		zb0001Len--
 		zb0001Mask |= 0x100
 	}
-	if z.Events == 0 {
+	if z.Entities == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x200
 	}
-	if z.DurationMs == 0 {
+	if z.Events == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x400
 	}
-	if z.Status == "" {
+	if z.DurationMs == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.Error == "" {
+	if z.Status == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Hash == "" {
+	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Hash == "" {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	err = en.Append(0x80 | uint8(zb0001Len))
@@ -313,6 +323,18 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 			}
 		}
 		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// write "sealedChanges"
+			err = en.Append(0xad, 0x73, 0x65, 0x61, 0x6c, 0x65, 0x64, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
+			if err != nil {
+				return
+			}
+			err = en.WriteBytes(z.SealedChanges)
+			if err != nil {
+				err = msgp.WrapError(err, "SealedChanges")
+				return
+			}
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
 			// write "deviceId"
 			err = en.Append(0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
 			if err != nil {
@@ -324,7 +346,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x100) == 0 { // if not omitted
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
 			// write "entities"
 			err = en.Append(0xa8, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73)
 			if err != nil {
@@ -336,7 +358,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x200) == 0 { // if not omitted
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
 			// write "events"
 			err = en.Append(0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
 			if err != nil {
@@ -348,7 +370,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x400) == 0 { // if not omitted
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// write "durationMs"
 			err = en.Append(0xaa, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4d, 0x73)
 			if err != nil {
@@ -360,7 +382,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// write "status"
 			err = en.Append(0xa6, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73)
 			if err != nil {
@@ -372,7 +394,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// write "error"
 			err = en.Append(0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
 			if err != nil {
@@ -384,7 +406,7 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 				return
 			}
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// write "hash"
 			err = en.Append(0xa4, 0x68, 0x61, 0x73, 0x68)
 			if err != nil {
@@ -404,36 +426,40 @@ func (z *AuditEntry) EncodeMsg(en *msgp.Writer) (err error) {
 func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
 	// check for omitted fields
-	zb0001Len := uint32(14)
-	var zb0001Mask uint16 /* 14 bits */
+	zb0001Len := uint32(15)
+	var zb0001Mask uint16 /* 15 bits */
 	_ = zb0001Mask
-	if z.DeviceID == "" {
+	if z.SealedChanges == nil {
 		zb0001Len--
 		zb0001Mask |= 0x80
 	}
-	if z.Entities == 0 {
+	if z.DeviceID == "" {
 		zb0001Len--
 		zb0001Mask |= 0x100
 	}
-	if z.Events == 0 {
+	if z.Entities == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x200
 	}
-	if z.DurationMs == 0 {
+	if z.Events == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x400
 	}
-	if z.Status == "" {
+	if z.DurationMs == 0 {
 		zb0001Len--
 		zb0001Mask |= 0x800
 	}
-	if z.Error == "" {
+	if z.Status == "" {
 		zb0001Len--
 		zb0001Mask |= 0x1000
 	}
-	if z.Hash == "" {
+	if z.Error == "" {
 		zb0001Len--
 		zb0001Mask |= 0x2000
+	}
+	if z.Hash == "" {
+		zb0001Len--
+		zb0001Mask |= 0x4000
 	}
 	// variable map header, size zb0001Len
 	o = append(o, 0x80|uint8(zb0001Len))
@@ -482,36 +508,41 @@ func (z *AuditEntry) MarshalMsg(b []byte) (o []byte, err error) {
 			}
 		}
 		if (zb0001Mask & 0x80) == 0 { // if not omitted
+			// string "sealedChanges"
+			o = append(o, 0xad, 0x73, 0x65, 0x61, 0x6c, 0x65, 0x64, 0x43, 0x68, 0x61, 0x6e, 0x67, 0x65, 0x73)
+			o = msgp.AppendBytes(o, z.SealedChanges)
+		}
+		if (zb0001Mask & 0x100) == 0 { // if not omitted
 			// string "deviceId"
 			o = append(o, 0xa8, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x49, 0x64)
 			o = msgp.AppendString(o, z.DeviceID)
 		}
-		if (zb0001Mask & 0x100) == 0 { // if not omitted
+		if (zb0001Mask & 0x200) == 0 { // if not omitted
 			// string "entities"
 			o = append(o, 0xa8, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x69, 0x65, 0x73)
 			o = msgp.AppendInt(o, z.Entities)
 		}
-		if (zb0001Mask & 0x200) == 0 { // if not omitted
+		if (zb0001Mask & 0x400) == 0 { // if not omitted
 			// string "events"
 			o = append(o, 0xa6, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73)
 			o = msgp.AppendInt(o, z.Events)
 		}
-		if (zb0001Mask & 0x400) == 0 { // if not omitted
+		if (zb0001Mask & 0x800) == 0 { // if not omitted
 			// string "durationMs"
 			o = append(o, 0xaa, 0x64, 0x75, 0x72, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4d, 0x73)
 			o = msgp.AppendInt64(o, z.DurationMs)
 		}
-		if (zb0001Mask & 0x800) == 0 { // if not omitted
+		if (zb0001Mask & 0x1000) == 0 { // if not omitted
 			// string "status"
 			o = append(o, 0xa6, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73)
 			o = msgp.AppendString(o, z.Status)
 		}
-		if (zb0001Mask & 0x1000) == 0 { // if not omitted
+		if (zb0001Mask & 0x2000) == 0 { // if not omitted
 			// string "error"
 			o = append(o, 0xa5, 0x65, 0x72, 0x72, 0x6f, 0x72)
 			o = msgp.AppendString(o, z.Error)
 		}
-		if (zb0001Mask & 0x2000) == 0 { // if not omitted
+		if (zb0001Mask & 0x4000) == 0 { // if not omitted
 			// string "hash"
 			o = append(o, 0xa4, 0x68, 0x61, 0x73, 0x68)
 			o = msgp.AppendString(o, z.Hash)
@@ -628,6 +659,12 @@ func (z *AuditEntry) UnmarshalMsg(bts []byte) (o []byte, err error) {
 					}
 				}
 			}
+		case "sealedChanges":
+			z.SealedChanges, bts, err = msgp.ReadBytesBytes(bts, z.SealedChanges)
+			if err != nil {
+				err = msgp.WrapError(err, "SealedChanges")
+				return
+			}
 		case "deviceId":
 			z.DeviceID, bts, err = msgp.ReadStringBytes(bts)
 			if err != nil {
@@ -688,7 +725,7 @@ func (z *AuditEntry) Msgsize() (s int) {
 	for za0001 := range z.Changes {
 		s += 1 + 6 + msgp.StringPrefixSize + len(z.Changes[za0001].Field) + 4 + msgp.GuessSize(z.Changes[za0001].Old) + 4 + msgp.GuessSize(z.Changes[za0001].New)
 	}
-	s += 9 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.Int64Size + 7 + msgp.StringPrefixSize + len(z.Status) + 6 + msgp.StringPrefixSize + len(z.Error) + 5 + msgp.StringPrefixSize + len(z.Hash)
+	s += 14 + msgp.BytesPrefixSize + len(z.SealedChanges) + 9 + msgp.StringPrefixSize + len(z.DeviceID) + 9 + msgp.IntSize + 7 + msgp.IntSize + 11 + msgp.Int64Size + 7 + msgp.StringPrefixSize + len(z.Status) + 6 + msgp.StringPrefixSize + len(z.Error) + 5 + msgp.StringPrefixSize + len(z.Hash)
 	return
 }
 

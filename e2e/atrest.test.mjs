@@ -4,6 +4,7 @@
 // tampered ciphertext and lock() are refused with ECRYPTO.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { useServerAndBrowser, openApp } from './helpers.mjs';
 
 const env = useServerAndBrowser();
@@ -71,6 +72,16 @@ test('a passphrase keeps IndexedDB free of plaintext; data still syncs; wrong pa
   const ctxA = await env.browser.newContext();
   const ctxB = await env.browser.newContext();
   try {
+    // What a sniffer inside TLS would see: the push bodies and pull answers.
+    const wire = [];
+    await ctxA.route(/\/api\/v1\/sync\/(push|pull)/, async (route) => {
+      const req = route.request();
+      let body = req.postDataBuffer() || Buffer.alloc(0);
+      if (req.headers()['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const resp = await route.fetch();
+      wire.push(body, await resp.body());
+      return route.fulfill({ response: resp });
+    });
     const a = await openApp(ctxA, env.server.url, { bare: true });
     const dbName = `atrest-${Date.now()}`;
     const init = await dc(a, 'init', { appId: 'demo', dbName, autoSync: false, passphrase });
@@ -89,6 +100,12 @@ test('a passphrase keeps IndexedDB free of plaintext; data still syncs; wrong pa
     for (const secret of [marker, 'Wanjiru', 'KE 7741', 'ke 7741', login.email]) {
       assert.ok(!raw.includes(secret), `IndexedDB holds "${secret}" in clear`);
     }
+
+    // On the wire the event's data travelled sealed (the envelope).
+    const sniffed = Buffer.concat(wire).toString('latin1');
+    assert.ok(sniffed.includes(guid), 'the sniffer saw the sync traffic');
+    const at = sniffed.indexOf(marker);
+    assert.ok(at < 0 && !sniffed.includes('KE 7741'), 'event data in clear on the wire: ' + JSON.stringify(sniffed.slice(Math.max(0, at - 300), at + 100)));
 
     // Another device (no passphrase) receives it.
     const b = await openApp(ctxB, env.server.url, { bare: true });

@@ -129,12 +129,40 @@ test('a server answering 503 twice then 200 ends synced with retryAttempts == 2'
   }
 });
 
-test('a 401 stops retries and emits auth; logging in again resumes', async () => {
+test('an expired access token is refreshed once, transparently', async () => {
+  const ctx = await env.browser.newContext();
+  try {
+    const page = await device(ctx, { init: { autoSync: false } });
+    await page.evaluate(() => { window.seen.auth = []; });
+    const n = { push: 0, refresh: 0 };
+    await ctx.route('**/api/v1/auth/refresh', (route) => { n.refresh++; return route.continue(); });
+    await ctx.route('**/api/v1/sync/push', (route) => {
+      if (n.push++ > 0) return route.continue();
+      return route.fulfill({
+        status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'EUNAUTHORIZED', message: 'token expired' }),
+      });
+    });
+    await record(page, 'Refresh Ana');
+    const r = await page.evaluate(() => window.datacollect.sync());
+    assert.equal(r.pushed, 1);
+    assert.deepEqual(n, { push: 2, refresh: 1 });
+    assert.equal((await page.evaluate(() => window.seen.auth)).length, 0, 'no auth event');
+    // The refreshed session keeps working.
+    await record(page, 'Refresh Ben');
+    assert.equal((await page.evaluate(() => window.datacollect.sync())).pushed, 1);
+    assert.equal(n.refresh, 1);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a 401 that a refresh does not cure stops retries and emits auth; logging in again resumes', async () => {
   const ctx = await env.browser.newContext();
   try {
     const page = await device(ctx, { init: { retryBaseMs: 50 } });
     await page.evaluate(() => { window.seen.auth = []; }); // the one before login
-    const n = { push: 0 };
+    const n = { push: 0, refresh: 0 };
+    await ctx.route('**/api/v1/auth/refresh', (route) => { n.refresh++; return route.continue(); });
     await ctx.route('**/api/v1/sync/push', (route) => {
       n.push++;
       return route.fulfill({
@@ -145,7 +173,9 @@ test('a 401 stops retries and emits auth; logging in again resumes', async () =>
     await until(page, () => window.seen.auth.length === 1, null, 'the auth event');
     await record(page, 'Auth Ben');
     await page.waitForTimeout(1500); // 30 retries' worth at 50 ms
-    assert.equal(n.push, 1, 'no retry after a 401: ' + JSON.stringify(await page.evaluate(() => window.seen.sync)));
+    // One push, one refresh, one retry with the new token: then no more.
+    assert.equal(n.push, 2, 'no retry after a 401: ' + JSON.stringify(await page.evaluate(() => window.seen.sync)));
+    assert.equal(n.refresh, 1);
     const detail = await page.evaluate(() => window.seen.auth[0]);
     assert.equal(detail.code, 'EUNAUTHORIZED');
     let st = await status(page);

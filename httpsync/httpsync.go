@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
 	"github.com/datacollect/datacollect/wire"
+	"github.com/datacollect/datacollect/wire/envelope"
 )
 
 // Client talks to one server for one app and device.
@@ -41,6 +43,7 @@ type Client struct {
 
 	mu    sync.Mutex
 	token string
+	seal  *envelope.Codec // the app key's codec, once known
 
 	sent, received atomic.Int64
 }
@@ -71,15 +74,56 @@ func (c *Client) Token() string {
 // Bytes implements client.ByteCounter.
 func (c *Client) Bytes() (sent, received int64) { return c.sent.Load(), c.received.Load() }
 
-// Login exchanges credentials for a token and keeps it.
+// SetAppKey sets the app's envelope key and its id (LoginResponse.AppKey
+// and AppKeyID): from then on pushes are sealed and pulls asked sealed
+// and opened (package wire/envelope). A nil key goes back to plain data. A
+// key that is not 32 bytes or does not match id is ECRYPTO.
+func (c *Client) SetAppKey(key []byte, id string) error {
+	var codec *envelope.Codec
+	if key != nil {
+		if id != envelope.KeyID(key) {
+			return dc.Errorf(dc.ECRYPTO, "envelope key does not match its id %q", id)
+		}
+		var err error
+		if codec, err = envelope.NewGoCodec(c.AppID, key); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seal = codec
+	return nil
+}
+
+func (c *Client) codec() *envelope.Codec {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seal
+}
+
+// Login exchanges credentials for a token and keeps it, and the app's
+// envelope key when the server sends one (see SetAppKey).
 func (c *Client) Login(ctx context.Context, email, password string) (*dc.LoginResponse, error) {
 	var resp dc.LoginResponse
 	err := c.do(ctx, http.MethodPost, wire.PathLogin, &dc.LoginRequest{AppID: c.AppID, Email: email, Password: password}, &resp, false)
 	if err != nil {
 		return nil, err
 	}
-	c.SetToken(resp.Token)
+	if err := c.keep(&resp); err != nil {
+		return nil, err
+	}
 	return &resp, nil
+}
+
+// keep keeps a login answer's token and envelope key.
+func (c *Client) keep(resp *dc.LoginResponse) error {
+	if len(resp.AppKey) > 0 {
+		if err := c.SetAppKey(resp.AppKey, resp.AppKeyID); err != nil {
+			return err
+		}
+	}
+	c.SetToken(resp.Token)
+	return nil
 }
 
 // Renew exchanges the current, still valid token for a fresh one.
@@ -88,12 +132,22 @@ func (c *Client) Renew(ctx context.Context) (*dc.LoginResponse, error) {
 	if err := c.do(ctx, http.MethodPost, wire.PathRenew, nil, &resp, true); err != nil {
 		return nil, err
 	}
-	c.SetToken(resp.Token)
+	if err := c.keep(&resp); err != nil {
+		return nil, err
+	}
 	return &resp, nil
 }
 
-// Push implements client.Transport.
+// Push implements client.Transport. With an app key, the events' data
+// travels sealed (req and its events are not changed).
 func (c *Client) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
+	if codec := c.codec(); codec != nil {
+		evs, err := codec.SealEvents(ctx, req.Events)
+		if err != nil {
+			return nil, err
+		}
+		req = &dc.PushRequest{Events: evs}
+	}
 	var resp dc.PushResponse
 	if err := c.do(ctx, http.MethodPost, wire.PathPush, req, &resp, true); err != nil {
 		return nil, err
@@ -101,11 +155,31 @@ func (c *Client) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushRespons
 	return &resp, nil
 }
 
-// Pull implements client.Transport.
+// Pull implements client.Transport. With an app key, it asks for sealed
+// data and opens it; sealed events without a key are ECRYPTO.
 func (c *Client) Pull(ctx context.Context, q dc.PullQuery) (*dc.PullResponse, error) {
 	var resp dc.PullResponse
-	if err := c.do(ctx, http.MethodGet, wire.PullPath(q), nil, &resp, true); err != nil {
+	codec := c.codec()
+	var hdr http.Header
+	if codec != nil {
+		hdr = http.Header{envelope.HeaderEnvelope: {"1"}, envelope.HeaderKeyID: {codec.KeyID()}}
+	}
+	if err := c.doHeader(ctx, http.MethodGet, wire.PullPath(q), hdr, nil, &resp, true); err != nil {
 		return nil, err
+	}
+	if codec == nil {
+		for _, ev := range resp.Events {
+			if envelope.IsSealed(ev) {
+				return nil, dc.Errorf(dc.ECRYPTO, "pull: the server sent sealed events but this client holds no app key: log in again")
+			}
+		}
+		return &resp, nil
+	}
+	if err := codec.OpenEvents(ctx, resp.Events); err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	if err := codec.OpenAudit(ctx, resp.Audit); err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
 	}
 	return &resp, nil
 }
@@ -125,6 +199,11 @@ func (c *Client) Report(ctx context.Context, r *dc.DeviceReport) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
+	return c.doHeader(ctx, method, path, nil, in, out, auth)
+}
+
+// doHeader is do with extra request headers.
+func (c *Client) doHeader(ctx context.Context, method, path string, hdr http.Header, in, out wire.Message, auth bool) error {
 	ct := c.ContentType
 	if ct == "" {
 		ct = wire.MsgPack
@@ -169,6 +248,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out wire.Messa
 	}
 	if auth {
 		req.Header.Set("Authorization", "Bearer "+c.Token())
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	hc := c.HTTP
 	if hc == nil {

@@ -175,7 +175,7 @@ func (a *API) open(o InitOptions) (any, error) {
 			return nil, err
 		}
 		t := &FetchTransport{BaseURL: o.ServerURL, ClientID: device}
-		t.Refresh = refresher(c, t)
+		t.Refresh = refresher(c, t, o.AppID)
 		sess, err := c.Session(ctx)
 		if err != nil {
 			_ = s.Close()
@@ -183,6 +183,10 @@ func (a *API) open(o InitOptions) (any, error) {
 		}
 		if sess != nil {
 			t.SetToken(sess.Token)
+			if err := t.SetAppKey(o.AppID, sess.AppKey, sess.AppKeyID); err != nil {
+				_ = s.Close()
+				return nil, err
+			}
 			c.SetUser(sess.UserID)
 		}
 		unsub := c.Subscribe(func(ch client.Change) { a.emitChange(ch.Entities) })

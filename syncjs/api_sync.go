@@ -53,6 +53,9 @@ func (a *API) login(args []js.Value) func() (any, error) {
 			return nil, err
 		}
 		p.t.SetToken(resp.Token)
+		if err := p.t.SetAppKey(p.app, resp.AppKey, resp.AppKeyID); err != nil {
+			return nil, err
+		}
 		p.c.SetUser(resp.UserID)
 		if err := p.syncer.Resume(ctx); err != nil {
 			return nil, err
@@ -77,6 +80,7 @@ func (a *API) logout([]js.Value) func() (any, error) {
 			return nil, err
 		}
 		p.t.SetToken("")
+		_ = p.t.SetAppKey(p.app, nil, "")
 		p.syncer.WaitForLogin()
 		return js.Undefined(), nil
 	}
@@ -110,7 +114,7 @@ func sessionOf(resp *dc.LoginResponse, email string) *client.Session {
 // serialised, and the session is read again first: another tab (or an
 // earlier caller) may have refreshed it already, and a refresh token is
 // single-use.
-func refresher(c *client.Client, t *FetchTransport) func(ctx context.Context) (string, error) {
+func refresher(c *client.Client, t *FetchTransport, app string) func(ctx context.Context) (string, error) {
 	var mu sync.Mutex
 	return func(ctx context.Context) (string, error) {
 		mu.Lock()
@@ -124,7 +128,7 @@ func refresher(c *client.Client, t *FetchTransport) func(ctx context.Context) (s
 		}
 		if s.Token != t.bearer() {
 			t.SetToken(s.Token)
-			return s.Token, nil
+			return s.Token, t.SetAppKey(app, s.AppKey, s.AppKeyID)
 		}
 		resp, err := t.RefreshTokens(ctx, s.RefreshToken)
 		if err != nil {
@@ -135,7 +139,7 @@ func refresher(c *client.Client, t *FetchTransport) func(ctx context.Context) (s
 			return "", err
 		}
 		t.SetToken(ns.Token)
-		return ns.Token, nil
+		return ns.Token, t.SetAppKey(app, ns.AppKey, ns.AppKeyID)
 	}
 }
 

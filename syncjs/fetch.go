@@ -15,6 +15,7 @@ import (
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
 	"github.com/datacollect/datacollect/wire"
+	"github.com/datacollect/datacollect/wire/envelope"
 )
 
 // FetchTransport speaks the sync protocol through the browser's fetch (no
@@ -34,6 +35,10 @@ type FetchTransport struct {
 	mu    sync.Mutex
 	token string
 
+	// sealer seals pushes and opens pulls under the app's envelope key
+	// (nil: the session holds none; the server may refuse plain pushes).
+	sealer atomic.Pointer[Sealer]
+
 	sent, received atomic.Int64
 }
 
@@ -50,6 +55,21 @@ func (t *FetchTransport) bearer() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.token
+}
+
+// SetAppKey sets the app's envelope key (from a login or refresh answer,
+// or the stored session); an empty key removes it.
+func (t *FetchTransport) SetAppKey(app string, key []byte, keyID string) error {
+	if len(key) == 0 {
+		t.sealer.Store(nil)
+		return nil
+	}
+	s, err := NewSealer(app, key, keyID)
+	if err != nil {
+		return err
+	}
+	t.sealer.Store(s)
+	return nil
 }
 
 // Bytes implements client.ByteCounter.
@@ -89,8 +109,16 @@ func (t *FetchTransport) Logout(ctx context.Context, refreshToken string) error 
 	return t.do(ctx, "POST", wire.PathLogout, &dc.LogoutRequest{RefreshToken: refreshToken}, nil, true)
 }
 
-// Push implements client.Transport.
+// Push implements client.Transport: the events' data go sealed when the
+// transport holds the app's key.
 func (t *FetchTransport) Push(ctx context.Context, req *dc.PushRequest) (*dc.PushResponse, error) {
+	if s := t.sealer.Load(); s != nil {
+		sealed, err := s.SealPush(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		req = sealed
+	}
 	var resp dc.PushResponse
 	if err := t.do(ctx, "POST", wire.PathPush, req, &resp, true); err != nil {
 		return nil, err
@@ -98,11 +126,29 @@ func (t *FetchTransport) Push(ctx context.Context, req *dc.PushRequest) (*dc.Pus
 	return &resp, nil
 }
 
-// Pull implements client.Transport.
+// Pull implements client.Transport: with the app's key it asks for sealed
+// events and opens them; an envelope that fails to open is ECRYPTO and
+// nothing of the page is applied.
 func (t *FetchTransport) Pull(ctx context.Context, q dc.PullQuery) (*dc.PullResponse, error) {
 	var resp dc.PullResponse
-	if err := t.do(ctx, "GET", wire.PullPath(q), nil, &resp, true); err != nil {
+	s := t.sealer.Load()
+	var h map[string]string
+	if s != nil {
+		h = map[string]string{envelope.HeaderEnvelope: "1", envelope.HeaderKeyID: s.KeyID()}
+	}
+	if err := t.doH(ctx, "GET", wire.PullPath(q), h, nil, &resp, true); err != nil {
 		return nil, err
+	}
+	if s != nil {
+		if err := s.OpenPull(ctx, &resp); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, ev := range resp.Events {
+			if envelope.IsSealed(ev) {
+				return nil, dc.Errorf(dc.ECRYPTO, "the server sealed the events and this device holds no key: log in again")
+			}
+		}
 	}
 	return &resp, nil
 }
@@ -127,7 +173,12 @@ const gzipThreshold = 1024
 // do sends a request; with auth, a 401 is answered by one refresh of the
 // access token (when Refresh is set) and one retry.
 func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
-	err := t.doOnce(ctx, method, path, in, out, auth)
+	return t.doH(ctx, method, path, nil, in, out, auth)
+}
+
+// doH is do with extra request headers.
+func (t *FetchTransport) doH(ctx context.Context, method, path string, extra map[string]string, in, out wire.Message, auth bool) error {
+	err := t.doOnce(ctx, method, path, extra, in, out, auth)
 	if !auth || t.Refresh == nil {
 		return err
 	}
@@ -138,11 +189,14 @@ func (t *FetchTransport) do(ctx context.Context, method, path string, in, out wi
 	if _, rerr := t.Refresh(ctx); rerr != nil {
 		return err // the session is over: the caller sees the 401
 	}
-	return t.doOnce(ctx, method, path, in, out, auth)
+	return t.doOnce(ctx, method, path, extra, in, out, auth)
 }
 
-func (t *FetchTransport) doOnce(ctx context.Context, method, path string, in, out wire.Message, auth bool) error {
+func (t *FetchTransport) doOnce(ctx context.Context, method, path string, extra map[string]string, in, out wire.Message, auth bool) error {
 	headers := jsObject.New()
+	for k, v := range extra {
+		headers.Set(k, v)
+	}
 	headers.Set("Accept", wire.MsgPack)
 	headers.Set("X-Sync-Version", dc.ProtocolVersion)
 	if t.ClientID != "" {

@@ -17,7 +17,7 @@ FUZZTIME    ?= 10s
 # coverage depends on what its store already holds, so minimising its
 # "new" inputs would take most of its time.
 FUZZ_TARGETS := ./wire:FuzzUnmarshal ./internal/payload:FuzzDecode ./core:FuzzApply \
-	./syncjs:FuzzParseJSON ./server:FuzzSyncRequest:10x
+	./syncjs:FuzzParseJSON ./server:FuzzSyncRequest:10x ./wire/envelope:FuzzOpen
 
 .PHONY: all build wasm server run test test-go test-wasm test-e2e test-fuzz fuzz bench deps clean
 
@@ -81,14 +81,17 @@ test-fuzz:
 
 # bench prints the tables: P1 capture against raw IndexedDB, the 10,000-event
 # sync A → server → B with bytes per event, server ingest with 50 clients on
-# SQLite and PostgreSQL, and the stores' own benchmarks.
+# SQLite and PostgreSQL, the stores' own benchmarks, and sealing and opening
+# event envelopes (ns/event) in Go and with WebCrypto.
 bench: deps build
 	cd e2e && node bench-capture.mjs
-	cd e2e && node bench-sync.mjs 10000
+	cd e2e && node bench-sync.mjs 10000 --encrypt
 	cd e2e && node bench-lifecycle.mjs
 	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench 'Ingest' -benchtime 200x ./integration/ | grep -E '^Benchmark'
 	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench . -benchtime 200x ./server/sqlstore/ | grep -E '^Benchmark'
 	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'CommitVsRawJS|ListEntities|RawJSGetAll' -benchtime 10x -exec $(WASMTEST) ./store/idb/ 2>&1 | grep -E '^Benchmark'
+	$(GO) test -run '^$$' -bench 'Envelope' -benchtime 2000x ./wire/envelope/ | grep -E '^Benchmark'
+	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'EnvelopeWebCrypto' -benchtime 30x -exec $(WASMTEST) ./syncjs/ 2>&1 | grep -E '^Benchmark'
 
 clean:
 	rm -rf bin web/datacollect.wasm web/datacollect.wasm.gz test-results

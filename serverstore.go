@@ -1,6 +1,9 @@
 package datacollect
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // ServerStore is the sync server's durable state: every app's events (the
 // order of record), the entities they build, audit entries, users and the
@@ -46,8 +49,71 @@ type ServerStore interface {
 	// the same one.
 	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
 
+	// PutRefreshToken stores a new refresh token (the start of a family,
+	// at login). EINVALID without a hash, app, user or family; EEXISTS if
+	// the hash is stored already.
+	PutRefreshToken(ctx context.Context, t *RefreshToken) error
+	// UseRefreshToken rotates a refresh token atomically: if the token of
+	// hash is unused, unrevoked and unexpired at now, it becomes used at now
+	// and next (its hash, expiry and creation set by the caller) is stored
+	// in the same family, with the used token's app, user and email, in one
+	// transaction. Of concurrent calls with one hash exactly one succeeds.
+	// It returns the presented token as stored after the call. Errors:
+	// ENOTFOUND for an unknown hash; ECONFLICT (with the token) when it was
+	// used already, which the caller treats as theft; EUNAUTHORIZED (with
+	// the token) when it is revoked or expired. Nothing is written on
+	// error.
+	UseRefreshToken(ctx context.Context, hash string, now time.Time, next *RefreshToken) (*RefreshToken, error)
+	// RefreshToken returns the refresh token of hash, or ENOTFOUND.
+	RefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// RevokeFamily marks every unrevoked refresh token of family revoked at
+	// now. Access tokens of the family are refused from then on (see
+	// TokenRevoked).
+	RevokeFamily(ctx context.Context, family string, now time.Time) error
+	// RevokeToken puts an access token's id on the denylist until
+	// expiresAt (after which the token is refused anyway and PruneTokens
+	// may drop the row). Revoking it again keeps the later expiry.
+	RevokeToken(ctx context.Context, jti string, expiresAt time.Time) error
+	// TokenRevoked reports whether an access token must be refused: its id
+	// jti is on the denylist, or its session (refresh-token family) has no
+	// live token at now (revoked, expired or unknown).
+	TokenRevoked(ctx context.Context, jti, family string, now time.Time) (bool, error)
+	// PruneTokens deletes the refresh tokens and the denylist entries that
+	// expired before now, and returns how many rows it deleted.
+	PruneTokens(ctx context.Context, now time.Time) (int, error)
+
 	// Close releases the store.
 	Close() error
+}
+
+// RefreshToken is a refresh token as the server keeps it: never the token
+// itself, only its SHA-256 hash (hex). A family is every token rotated from
+// one login; it is the session that access tokens name (claim "sid").
+type RefreshToken struct {
+	Hash      string
+	AppID     string
+	UserID    string
+	Email     string
+	Family    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is when it was exchanged (zero: not yet), RevokedAt when its
+	// family was revoked (zero: not).
+	UsedAt    time.Time
+	RevokedAt time.Time
+}
+
+// BrokenLink is the first entry of an app's audit log whose hash is not
+// the chain's: the entry was altered, or one before it was removed or
+// inserted. ID 0 (no entry) means that every entry chains but the app's
+// recorded head is not the last entry's hash: entries were removed from
+// the end (or the head was altered).
+type BrokenLink struct {
+	Seq  int64  `json:"seq"`  // the entry's event sequence number
+	ID   int64  `json:"id"`   // the entry's store id
+	GUID string `json:"guid"` // the entry's guid
+	Want string `json:"want"` // the hash recomputed from the chain
+	Got  string `json:"got"`  // the hash stored
 }
 
 // PushTx is the view of one app inside a Push transaction.

@@ -34,6 +34,7 @@ var statusOf = map[string]int{
 	EVERSION:      http.StatusUpgradeRequired,
 	ERATELIMIT:    http.StatusTooManyRequests,
 	dc.ETIMEOUT:   http.StatusRequestTimeout,
+	dc.ECRYPTO:    http.StatusBadRequest, // a bad or missing event envelope
 }
 
 // StatusOf returns the HTTP status for an error code (500 if unknown).

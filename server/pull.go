@@ -56,6 +56,9 @@ func (s *Server) pull(r *http.Request, op *syncOp) (wire.Message, error) {
 	if resp.Audit == nil {
 		resp.Audit = []*dc.AuditEntry{}
 	}
+	if err := s.sealPull(r, c.App, resp); err != nil {
+		return nil, err
+	}
 	op.countEntities(evs)
 	s.metrics.pulled.Add(float64(len(evs)))
 	return resp, nil

@@ -13,8 +13,23 @@ import (
 
 // Config tunes a Server. Zero values get defaults.
 type Config struct {
-	// TokenTTL is how long a token is valid (default 1 hour).
+	// TokenTTL is how long an access token is valid (default 15 minutes).
 	TokenTTL time.Duration
+	// RefreshTTL is how long a refresh token is valid (default 30 days);
+	// each refresh answers a new one, valid as long again.
+	RefreshTTL time.Duration
+	// LoginFailuresPerAccount failed logins per account (app and email)
+	// in LoginFailureWindow are allowed (defaults 5 in 15 minutes); then
+	// logins answer 429 until the window slides. Per server node.
+	LoginFailuresPerAccount int
+	LoginFailureWindow      time.Duration
+	// LoginAttemptsPerAddress login attempts per client address in
+	// LoginAttemptWindow are allowed (defaults 20 per minute). Per node.
+	LoginAttemptsPerAddress int
+	LoginAttemptWindow      time.Duration
+	// TrustProxy takes the client address from the last X-Forwarded-For
+	// entry (set it only behind a proxy that appends it).
+	TrustProxy bool
 	// MaxBodyBytes bounds request bodies after decompression (default 8 MiB).
 	MaxBodyBytes int64
 	// MaxPushEvents bounds the events of one push (default 1000).
@@ -23,6 +38,10 @@ type Config struct {
 	MaxPullPage int
 	// WebDir, if set, is served as the web app (index.html, wasm_exec.js, web/).
 	WebDir string
+	// Envelope is "optional" (the zero value: sealed and plain pushes are
+	// accepted, pulls sealed on request) or "required" (every pushed event
+	// sealed, every pull sealed); see server/envelope.go.
+	Envelope string
 }
 
 // Server is the DataCollect sync server. It holds no state of its own
@@ -36,6 +55,10 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	logs    *logWriter
+	// envelopes caches the apps' envelope codecs (server/envelope.go).
+	envelopes envelopeCodecs
+	// auth holds the signing key and the login limiters (server/auth.go).
+	auth *authState
 }
 
 // Options are a Server's collaborators; nil ones get defaults.
@@ -48,7 +71,22 @@ type Options struct {
 // New returns a Server over store.
 func New(store dc.ServerStore, cfg Config, o Options) *Server {
 	if cfg.TokenTTL <= 0 {
-		cfg.TokenTTL = time.Hour
+		cfg.TokenTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.LoginFailuresPerAccount <= 0 {
+		cfg.LoginFailuresPerAccount = 5
+	}
+	if cfg.LoginFailureWindow <= 0 {
+		cfg.LoginFailureWindow = 15 * time.Minute
+	}
+	if cfg.LoginAttemptsPerAddress <= 0 {
+		cfg.LoginAttemptsPerAddress = 20
+	}
+	if cfg.LoginAttemptWindow <= 0 {
+		cfg.LoginAttemptWindow = time.Minute
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 8 << 20
@@ -70,6 +108,7 @@ func New(store dc.ServerStore, cfg Config, o Options) *Server {
 		s.now = time.Now
 	}
 	s.logs = newLogWriter(store, s.logFailed)
+	s.auth = newAuthState(s.cfg, s.now)
 	return s
 }
 
@@ -83,6 +122,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("POST "+wire.PathLogin, s.handleLogin)
 	mux.HandleFunc("POST "+wire.PathRenew, s.authenticated(s.handleRenew))
+	mux.HandleFunc("POST "+wire.PathRefresh, s.handleRefresh)
+	mux.HandleFunc("POST "+wire.PathLogout, s.authenticated(s.handleLogout))
+	mux.HandleFunc("GET "+pathAdminDevices, s.adminRoute(s.handleAdminDevices))
+	mux.HandleFunc("GET "+pathAdminSyncLog, s.adminRoute(s.handleAdminSyncLog))
+	mux.HandleFunc("GET "+pathAdminDuplicates, s.adminRoute(s.handleAdminDuplicates))
+	mux.HandleFunc("GET "+pathAdminAuditVerify, s.adminRoute(s.handleAdminAuditVerify))
 	mux.HandleFunc("POST "+wire.PathPush, s.authenticated(s.syncRequest(s.audited(dc.AuditPush, s.push))))
 	mux.HandleFunc("GET "+wire.PathPull, s.authenticated(s.syncRequest(s.audited(dc.AuditPull, s.pull))))
 	mux.HandleFunc("GET "+wire.PathPlan, s.authenticated(s.syncRequest(s.handlePlan)))

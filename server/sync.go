@@ -71,6 +71,10 @@ func (s *Server) push(r *http.Request, op *syncOp) (wire.Message, error) {
 	if len(req.Events) > s.cfg.MaxPushEvents {
 		return nil, dc.Errorf(ETOOLARGE, "push has %d events; at most %d per request", len(req.Events), s.cfg.MaxPushEvents)
 	}
+	// Envelopes are opened before anything looks at the events.
+	if err := s.openPush(r.Context(), c.App, req.Events, s.envelopeRequired()); err != nil {
+		return nil, err
+	}
 	s.metrics.pushBatch.Observe(float64(len(req.Events)))
 	results, err := s.apply(r.Context(), c.App, c.Subject, req.Events, op)
 	if err != nil {
@@ -90,8 +94,12 @@ func (s *Server) push(r *http.Request, op *syncOp) (wire.Message, error) {
 // (stored, but based on an entity version another device changed
 // meanwhile). The server applies events with the same core applier as the
 // devices, so both hold the same entities. Events are stamped with the
-// authenticated user.
+// authenticated user. Sealed events are opened first (in place); a bad
+// envelope fails the whole call with ECRYPTO, nothing applied.
 func (s *Server) Push(ctx context.Context, app, user string, events []*dc.Event) ([]dc.PushResult, error) {
+	if err := s.openPush(ctx, app, events, false); err != nil {
+		return nil, err
+	}
 	return s.apply(ctx, app, user, events, nil)
 }
 

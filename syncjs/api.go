@@ -175,7 +175,7 @@ func (a *API) open(o InitOptions) (any, error) {
 			return nil, err
 		}
 		t := &FetchTransport{BaseURL: o.ServerURL, ClientID: device}
-		t.Refresh = refresher(c, t, o.AppID)
+		t.Refresh = refresher(c, t, o.AppID, "datacollect-refresh-"+o.DBName)
 		sess, err := c.Session(ctx)
 		if err != nil {
 			_ = s.Close()

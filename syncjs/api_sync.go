@@ -4,7 +4,6 @@ package syncjs
 
 import (
 	"context"
-	"sync"
 	"syscall/js"
 
 	dc "github.com/datacollect/datacollect"
@@ -110,36 +109,40 @@ func sessionOf(resp *dc.LoginResponse, email string) *client.Session {
 }
 
 // refresher returns the FetchTransport.Refresh of c's session: it trades
-// the stored refresh token for new tokens and stores them. Refreshes are
-// serialised, and the session is read again first: another tab (or an
-// earlier caller) may have refreshed it already, and a refresh token is
-// single-use.
-func refresher(c *client.Client, t *FetchTransport, app string) func(ctx context.Context) (string, error) {
-	var mu sync.Mutex
-	return func(ctx context.Context) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		s, err := c.Session(ctx)
-		if err != nil {
-			return "", err
-		}
-		if s == nil || s.RefreshToken == "" {
-			return "", dc.Errorf(dc.EUNAUTHORIZED, "no session to refresh")
-		}
-		if s.Token != t.bearer() {
-			t.SetToken(s.Token)
-			return s.Token, t.SetAppKey(app, s.AppKey, s.AppKeyID)
-		}
-		resp, err := t.RefreshTokens(ctx, s.RefreshToken)
-		if err != nil {
-			return "", err
-		}
-		ns := sessionOf(resp, s.Email)
-		if err := c.SetSession(ctx, ns); err != nil {
-			return "", err
-		}
-		t.SetToken(ns.Token)
-		return ns.Token, t.SetAppKey(app, ns.AppKey, ns.AppKeyID)
+// the stored refresh token for new tokens and stores them. A refresh token
+// is single-use and the server revokes the whole session when one is used
+// twice, so refreshes are serialised across the app's tabs (a Web Lock)
+// and the session is read again first: another tab, or an earlier caller,
+// may have refreshed it already.
+func refresher(c *client.Client, t *FetchTransport, app, lockName string) func(ctx context.Context) (string, error) {
+	lock := webLock(lockName)
+	return func(ctx context.Context) (tok string, err error) {
+		err = lock(ctx, func() error {
+			s, err := c.Session(ctx)
+			if err != nil {
+				return err
+			}
+			if s == nil || s.RefreshToken == "" {
+				return dc.Errorf(dc.EUNAUTHORIZED, "no session to refresh")
+			}
+			if s.Token != t.bearer() {
+				t.SetToken(s.Token)
+				tok = s.Token
+				return t.SetAppKey(app, s.AppKey, s.AppKeyID)
+			}
+			resp, err := t.RefreshTokens(ctx, s.RefreshToken)
+			if err != nil {
+				return err
+			}
+			ns := sessionOf(resp, s.Email)
+			if err := c.SetSession(ctx, ns); err != nil {
+				return err
+			}
+			t.SetToken(ns.Token)
+			tok = ns.Token
+			return t.SetAppKey(app, ns.AppKey, ns.AppKeyID)
+		})
+		return tok, err
 	}
 }
 

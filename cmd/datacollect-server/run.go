@@ -43,6 +43,8 @@ const usage = `usage: datacollect-server <command> [flags]
 commands:
   serve      serve the web app and the sync API over HTTP (HTTPS with -tls-cert and -tls-key)
              [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo] [-tls-cert FILE -tls-key FILE]
+             [-envelope required|optional]
+             [-token-ttl 15m] [-refresh-ttl 720h] [-trust-proxy]
   user add   create a user of an app
              -app APP -email E -password P [-role sync|admin] [-db DSN]
   inspect    show an app's sync state: event count and latest seq, the devices'
@@ -137,8 +139,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", false, "create the demo user on first run and print its login")
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM) file: serve HTTPS (with -tls-key)")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM) file: serve HTTPS (with -tls-cert)")
+	tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of an access token")
+	refreshTTL := fs.Duration("refresh-ttl", 30*24*time.Hour, "lifetime of a refresh token (each refresh gets a new one)")
+	trustProxy := fs.Bool("trust-proxy", false, "count login attempts by the last X-Forwarded-For address (only behind a proxy that sets it)")
+	envelopeMode := fs.String("envelope", server.EnvelopeRequired, "event data envelopes: required (every push sealed, every pull sealed) or optional")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *envelopeMode != server.EnvelopeRequired && *envelopeMode != server.EnvelopeOptional {
+		return fmt.Errorf("serve: -envelope is required or optional, not %q", *envelopeMode)
+	}
+	if *tokenTTL <= 0 || *refreshTTL <= 0 {
+		return errors.New("serve: -token-ttl and -refresh-ttl must be positive")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return errors.New("serve: -tls-cert and -tls-key must be given together")
@@ -165,7 +177,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv := server.New(s, server.Config{WebDir: *web}, server.Options{Logger: log})
+	srv := server.New(s, server.Config{WebDir: *web, Envelope: *envelopeMode,
+		TokenTTL: *tokenTTL, RefreshTTL: *refreshTTL, TrustProxy: *trustProxy}, server.Options{Logger: log})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -178,7 +191,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String() + "/"
-	log.Info("serving DataCollect", "url", url, "db", *db, "web", *web)
+	log.Info("serving DataCollect", "url", url, "db", *db, "web", *web, "envelope", *envelopeMode)
 	fmt.Fprintf(m.Stdout, "DataCollect is running at %s\n", url)
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()

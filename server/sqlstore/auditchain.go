@@ -71,17 +71,9 @@ func (h *auditHead) finish(p *pushTx) error {
 	return nil
 }
 
-// BrokenLink is the first entry of an app's audit log whose hash is not
-// the chain's: the entry was altered, or one before it was removed or
-// inserted. ID 0 (no entry) means that every entry chains but the app's
-// recorded head is not the last entry's hash: entries were removed from
-// the end (or the head was altered).
-type BrokenLink struct {
-	Seq, ID int64  // the entry's event sequence number and store id
-	GUID    string // the entry's guid
-	Want    string // the hash recomputed from the chain
-	Got     string // the hash stored
-}
+// BrokenLink is the first broken link of an app's audit chain (see
+// datacollect.BrokenLink).
+type BrokenLink = dc.BrokenLink
 
 // VerifyAudit recomputes app's audit chain from its first entry and
 // returns the number of entries checked and the first broken link, nil if

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,4 +45,45 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	require.NoError(t, s.AppendSyncLog(ctx, "app1", a))
 	assert.Equal(t, int64(1), a.ID)
 	require.NoError(t, s.PutDevice(ctx, &dc.Device{AppID: "app1", DeviceID: "d1"}))
+}
+
+// TestUpgradeToSessions: a database of schema version 5 (before
+// sessions) keeps its users and gets the session tables.
+func TestUpgradeToSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v5.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	var stmts []string
+	for _, m := range migrations[:5] {
+		stmts = append(stmts, m...)
+	}
+	stmts = append(stmts,
+		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		`INSERT INTO schema_version (version) VALUES (5)`,
+		`INSERT INTO users (app_id, id, email, password_hash, role, created_at)
+			VALUES ('app1', 'u1', 'ana@example.org', 'h', 'admin', '2026-11-25T10:00:00Z')`)
+	for _, stmt := range stmts {
+		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+
+	s, err := OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	var v int64
+	require.NoError(t, s.db.queryRow(ctx, `SELECT version FROM schema_version`).Scan(&v))
+	assert.Equal(t, int64(6), v)
+	u, err := s.UserByEmail(ctx, "app1", "ana@example.org")
+	require.NoError(t, err)
+	assert.Equal(t, "u1", u.ID)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, s.PutRefreshToken(ctx, &dc.RefreshToken{Hash: "h1", AppID: "app1", UserID: "u1",
+		Email: "ana@example.org", Family: "f1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	require.NoError(t, s.RevokeToken(ctx, "j1", now.Add(time.Minute)))
+	revoked, err := s.TokenRevoked(ctx, "j2", "f1", now)
+	require.NoError(t, err)
+	assert.False(t, revoked)
 }

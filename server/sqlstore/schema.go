@@ -149,6 +149,29 @@ var migrations = [][]string{{
 	// computes those of the entries stored before.
 	`ALTER TABLE audit ADD COLUMN hash TEXT`,
 	`ALTER TABLE apps ADD COLUMN audit_head TEXT`,
+}, {
+	// Version 6: sessions (see tokens.go). refresh_tokens holds every
+	// refresh token's SHA-256 hash (never the token) with its family (one
+	// per login); revoked_tokens is the denylist of access-token ids, each
+	// until its token expires. Times are Unix milliseconds.
+	`CREATE TABLE refresh_tokens (
+		hash       TEXT PRIMARY KEY,
+		app_id     TEXT NOT NULL,
+		user_id    TEXT NOT NULL,
+		email      TEXT NOT NULL,
+		family     TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		used_at    BIGINT,
+		revoked_at BIGINT
+	)`,
+	`CREATE INDEX refresh_tokens_family ON refresh_tokens (family, expires_at)`,
+	`CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at)`,
+	`CREATE TABLE revoked_tokens (
+		jti        TEXT PRIMARY KEY,
+		expires_at BIGINT NOT NULL
+	)`,
+	`CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at)`,
 }}
 
 // backfills[v], when set, runs in the migration transaction after the

@@ -43,6 +43,10 @@ func Run(t *testing.T, open func(t *testing.T) dc.ServerStore) {
 		{"ConcurrentPushes", func(t *testing.T, s dc.ServerStore) { concurrentPushes(t, s, s) }},
 		{"LateCommitIsNeverSkipped", func(t *testing.T, s dc.ServerStore) { lateCommit(t, s, s, false) }},
 		{"LateCommitRolledBack", func(t *testing.T, s dc.ServerStore) { lateCommit(t, s, s, true) }},
+		{"RefreshRotation", testRefreshRotation},
+		{"RevokeFamily", testRevokeFamily},
+		{"RevokeToken", testRevokeToken},
+		{"ConcurrentRefresh", func(t *testing.T, s dc.ServerStore) { concurrentRefresh(t, s, s) }},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -65,6 +69,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b dc.ServerStore)) {
 		{"Secret", testSharedSecret},
 		{"ConcurrentPushes", concurrentPushes},
 		{"ConcurrentSyncLog", concurrentSyncLog},
+		{"ConcurrentRefresh", concurrentRefresh},
 		{"LateCommitIsNeverSkipped", func(t *testing.T, a, b dc.ServerStore) { lateCommit(t, a, b, false) }},
 	}
 	for _, tc := range tests {
@@ -716,6 +721,13 @@ func testClosed(t *testing.T, s dc.ServerStore) {
 	_, errs["SyncLog"] = s.SyncLog(ctx, "app1", dc.SyncLogQuery{Limit: 10})
 	errs["PutDevice"] = s.PutDevice(ctx, &dc.Device{AppID: "app1", DeviceID: "d1"})
 	_, errs["Devices"] = s.Devices(ctx, "app1")
+	errs["PutRefreshToken"] = s.PutRefreshToken(ctx, refreshToken("h1", "f1"))
+	_, errs["UseRefreshToken"] = s.UseRefreshToken(ctx, "h1", tokenNow, nextToken("h2"))
+	_, errs["RefreshToken"] = s.RefreshToken(ctx, "h1")
+	errs["RevokeFamily"] = s.RevokeFamily(ctx, "f1", tokenNow)
+	errs["RevokeToken"] = s.RevokeToken(ctx, "j1", tokenNow)
+	_, errs["TokenRevoked"] = s.TokenRevoked(ctx, "j1", "f1", tokenNow)
+	_, errs["PruneTokens"] = s.PruneTokens(ctx, tokenNow)
 	names := make([]string, 0, len(errs))
 	for name := range errs {
 		names = append(names, name)

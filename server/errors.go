@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/wire"
@@ -73,11 +74,25 @@ func publicError(err error) (code, msg string) {
 
 // write encodes m in the format the request accepts (JSON if it asks for
 // it, else MessagePack), gzip-compressed if the client accepts gzip.
-func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, m wire.Message) {
-	ct := wire.MsgPack
-	if wire.IsJSON(r.Header.Get("Accept")) || (r.Header.Get("Accept") == "" && wire.IsJSON(r.Header.Get("Content-Type"))) {
-		ct = wire.JSON
+// answerType is the content type of the answer to r: MessagePack when r
+// asks for it (Accept), or sends it and accepts anything; JSON otherwise,
+// so that a person trying the API with curl reads the answers.
+func answerType(r *http.Request) string {
+	accept := r.Header.Get("Accept")
+	if strings.Contains(strings.ToLower(accept), "msgpack") {
+		return wire.MsgPack
 	}
+	if wire.IsJSON(accept) {
+		return wire.JSON
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !wire.IsJSON(ct) {
+		return wire.MsgPack
+	}
+	return wire.JSON
+}
+
+func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, m wire.Message) {
+	ct := answerType(r)
 	body, err := wire.Marshal(ct, m)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -164,3 +164,122 @@ type SyncLogQuery struct {
 	DeviceID  string
 	Affecting bool
 }
+
+// ExternalStore is the part of a server store that external sync (the
+// server's outbox to external registries such as OpenSPP, and its pulls
+// from them) keeps: per app, a configuration, an outbox cursor over the
+// event log, a pull cursor, a lease and the outbox rows. server/sqlstore
+// implements it; the suite in server/storetest checks it.
+type ExternalStore interface {
+	// PutExternalConfig inserts or replaces an app's configuration.
+	// EINVALID without an app or an adapter.
+	PutExternalConfig(ctx context.Context, c *ExternalConfig) error
+	// ExternalConfig returns an app's configuration, or ENOTFOUND.
+	ExternalConfig(ctx context.Context, app string) (*ExternalConfig, error)
+	// ExternalConfigs returns every app's configuration, by app.
+	ExternalConfigs(ctx context.Context) ([]*ExternalConfig, error)
+	// ExternalState returns an app's cursors, last run and lease (the zero
+	// state for an app never synced).
+	ExternalState(ctx context.Context, app string) (*ExternalState, error)
+	// SetExternalPullCursor stores the app's pull cursor; call it only once
+	// the page it ends has been applied.
+	SetExternalPullCursor(ctx context.Context, app, cursor string) error
+	// SetExternalLastRun stores the app's last run summary (opaque JSON).
+	SetExternalLastRun(ctx context.Context, app string, summary []byte) error
+	// AcquireExternalLease takes (or, for the same owner, extends) the app's
+	// external sync lease until now+ttl, atomically across every server
+	// process on the database: it reports false, taking nothing, while
+	// another owner holds an unexpired lease.
+	AcquireExternalLease(ctx context.Context, app, owner string, now time.Time, ttl time.Duration) (bool, error)
+	// ReleaseExternalLease gives the lease up if owner holds it.
+	ReleaseExternalLease(ctx context.Context, app, owner string) error
+	// ScanOutbox reads up to limit events of app after its outbox cursor
+	// and, in ONE transaction, enqueues every entity they changed (the
+	// event's entity and the entities of its audit entries) except for the
+	// events skip reports, and advances the cursor past them. An entity
+	// already queued becomes pending and due at now again, with its
+	// attempts reset and its generation incremented. It returns how many
+	// events it read and whether more follow.
+	ScanOutbox(ctx context.Context, app string, limit int, now time.Time, skip func(*Event) bool) (scanned int, more bool, err error)
+	// DueOutbox returns up to limit pending rows of app due at now:
+	// individuals (and other non-group entities) first, then groups, then
+	// by entity guid.
+	DueOutbox(ctx context.Context, app string, now time.Time, limit int) ([]*OutboxItem, error)
+	// AckOutbox deletes the row of an entity delivered, unless it was
+	// enqueued again (its generation is not gen any more).
+	AckOutbox(ctx context.Context, app, guid string, gen int64) error
+	// FailOutbox records a failed delivery: attempts+1, the error, the
+	// status (pending or failed) and the next attempt. If the row was
+	// enqueued again meanwhile (generation not gen) only the error and the
+	// attempt count are recorded: it stays pending and due.
+	FailOutbox(ctx context.Context, app, guid string, gen int64, f OutboxFailure) error
+	// OutboxItems returns up to limit rows of app with status ("" for
+	// any), by entity guid.
+	OutboxItems(ctx context.Context, app, status string, limit int) ([]*OutboxItem, error)
+	// OutboxCounts returns how many rows of app are pending and failed.
+	OutboxCounts(ctx context.Context, app string) (pending, failed int, err error)
+	// EntityByExternalID returns an entity of app linked to externalID
+	// (the first by guid if several are), or nil.
+	EntityByExternalID(ctx context.Context, app, externalID string) (*Entity, error)
+	// RetryOutbox makes the failed rows of app (only those of guids, when
+	// given) pending and due at now, and returns how many.
+	RetryOutbox(ctx context.Context, app string, now time.Time, guids ...string) (int, error)
+}
+
+// ExternalConfig is an app's external sync configuration as stored. Config
+// is the adapter's configuration (external.Config) in JSON, including its
+// secret: it never leaves the server (see server's redaction).
+type ExternalConfig struct {
+	AppID   string
+	Adapter string
+	Config  []byte
+	Enabled bool
+	// Interval is how often serve's background loop syncs the app (0:
+	// at the loop's own interval).
+	Interval  time.Duration
+	UpdatedAt time.Time
+}
+
+// ExternalState is an app's external sync bookkeeping.
+type ExternalState struct {
+	// OutboxCursor is the sequence number of the last event scanned.
+	OutboxCursor int64
+	// PullCursor is the adapter's opaque cursor after the last page
+	// applied ("" before the first).
+	PullCursor string
+	// LastRun is the last run's summary (JSON), nil before the first.
+	LastRun []byte
+	// LeaseOwner holds the lease until LeaseUntil ("" and zero: nobody).
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// Outbox row statuses.
+const (
+	OutboxPending = "pending"
+	OutboxFailed  = "failed"
+)
+
+// OutboxItem is one entity waiting for delivery to an app's external
+// system.
+type OutboxItem struct {
+	EntityGUID string `json:"entityGuid"`
+	Status     string `json:"status"`
+	// Gen counts the times the entity was enqueued; an ack or a failure
+	// names the generation it delivered.
+	Gen         int64     `json:"-"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"nextAttempt"`
+	LastCode    string    `json:"lastCode,omitempty"`
+	LastMessage string    `json:"lastMessage,omitempty"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// OutboxFailure is a failed delivery as FailOutbox records it.
+type OutboxFailure struct {
+	Status      string // OutboxPending (retry at NextAttempt) or OutboxFailed
+	NextAttempt time.Time
+	Code        string
+	Message     string
+	Now         time.Time
+}

@@ -27,6 +27,10 @@ type EventType struct {
 	Creates bool
 	// EmptyData allows events of this type without data.
 	EmptyData bool
+	// Level, if set, is the sync level of the entities an event of this
+	// type changes once the event is no longer LOCAL (link-external makes
+	// its entity EXTERNAL).
+	Level dc.SyncLevel
 }
 
 // Applier applies events to entities. One Applier holds the built-in event
@@ -141,6 +145,9 @@ func (a *Applier) Apply(w *Working, ev *dc.Event) ([]*dc.AuditEntry, error) {
 		}
 		e.LastUpdated = ev.Timestamp
 		e.SyncLevel = ev.SyncLevel
+		if t.Level != "" && ev.SyncLevel != dc.Local {
+			e.SyncLevel = t.Level
+		}
 		audit = append(audit, &dc.AuditEntry{
 			GUID:       ev.GUID + ":" + g,
 			Timestamp:  ev.Timestamp,

@@ -27,6 +27,7 @@ func builtinTypes() map[string]EventType {
 		DeleteEntity:     {EmptyData: true, Apply: applyDelete},
 		ResolveDuplicate: {Apply: applyResolveDuplicate},
 		ResolveConflict:  {Apply: applyResolveConflict},
+		LinkExternal:     linkExternalType,
 	}
 }
 

@@ -31,6 +31,11 @@ type metrics struct {
 	syncLogFails prometheus.Counter
 	// The devices' own view, summed over their telemetry reports.
 	device deviceMetrics
+	// External sync: runs by result, entities pushed and records pulled
+	// by result ("ok" or the adapter's error code).
+	externalRuns   *prometheus.CounterVec
+	externalPushed *prometheus.CounterVec
+	externalPulled *prometheus.CounterVec
 }
 
 // deviceMetrics sum the devices' telemetry reports, over all devices:
@@ -110,8 +115,18 @@ func newMetrics() *metrics {
 			Name: "datacollect_device_bytes_transferred_total", Help: "Bytes the devices report transferring while syncing.",
 		}),
 	}
+	m.externalRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "datacollect_external_runs_total", Help: "External sync runs by result (ok or error).",
+	}, []string{"result"})
+	m.externalPushed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "datacollect_external_pushed_total", Help: "Entities pushed to external systems by result (ok or the error code).",
+	}, []string{"result"})
+	m.externalPulled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "datacollect_external_pulled_total", Help: "Records pulled from external systems (ok), and failed pulls by error code.",
+	}, []string{"result"})
 	d := m.device
-	m.reg.MustRegister(m.requests, m.pushed, m.pulled, m.errors, m.logins, m.bytesIn, m.bytesOut, m.pushBatch,
+	m.reg.MustRegister(m.externalRuns, m.externalPushed, m.externalPulled,
+		m.requests, m.pushed, m.pulled, m.errors, m.logins, m.bytesIn, m.bytesOut, m.pushBatch,
 		m.syncOps, m.syncDuration, m.syncLogFails,
 		d.reports, d.duration, d.retries, d.errors, d.conflicts, d.entities, d.bytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

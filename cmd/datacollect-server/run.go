@@ -45,6 +45,7 @@ commands:
              [-addr 127.0.0.1:8080] [-db DSN] [-web DIR] [-demo] [-tls-cert FILE -tls-key FILE]
              [-envelope required|optional]
              [-token-ttl 15m] [-refresh-ttl 720h] [-trust-proxy]
+             [-external-sync-interval D (0: off)]
   user add   create a user of an app
              -app APP -email E -password P [-role sync|admin] [-db DSN]
   inspect    show an app's sync state: event count and latest seq, the devices'
@@ -56,6 +57,20 @@ commands:
   audit verify
              check an app's audit hash chain; names the first broken link
              -app APP [-db DSN]
+  external config
+             store an app's external sync configuration (the secret from an
+             environment variable or a file; it is never printed)
+             -app APP [-db DSN] [-adapter openspp] -url U [-database D] [-login L]
+             [-secret-env VAR | -secret-file F] [-field-map k=v,...] [-option k=v ...]
+             [-page-size N] [-interval D] [-disabled]
+  external status
+             show an app's external sync: configuration (redacted), cursors,
+             pending and failed entities, last run
+             -app APP [-db DSN]
+  external-sync
+             run one external sync of an app (outbox, push, pull) and print
+             its progress and summary
+             -app APP [-db DSN] [-json]
 
 DSN: a SQLite file path (default ` + DefaultDB + `) or postgres://user:pass@host/db
 `
@@ -85,6 +100,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return errors.New("usage: datacollect-server audit verify -app APP [-db DSN]")
 		}
 		return m.auditVerify(ctx, args[2:])
+	case "external":
+		return m.external(ctx, args[1:])
+	case "external-sync":
+		return m.externalSync(ctx, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -142,12 +161,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	tokenTTL := fs.Duration("token-ttl", 15*time.Minute, "lifetime of an access token")
 	refreshTTL := fs.Duration("refresh-ttl", 30*24*time.Hour, "lifetime of a refresh token (each refresh gets a new one)")
 	trustProxy := fs.Bool("trust-proxy", false, "count login attempts by the last X-Forwarded-For address (only behind a proxy that sets it)")
+	extInterval := fs.Duration("external-sync-interval", 0, "sync every configured, enabled app with its external system this often (0: off)")
 	envelopeMode := fs.String("envelope", server.EnvelopeRequired, "event data envelopes: required (every push sealed, every pull sealed) or optional")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *envelopeMode != server.EnvelopeRequired && *envelopeMode != server.EnvelopeOptional {
 		return fmt.Errorf("serve: -envelope is required or optional, not %q", *envelopeMode)
+	}
+	if *extInterval < 0 {
+		return errors.New("serve: -external-sync-interval must not be negative")
 	}
 	if *tokenTTL <= 0 || *refreshTTL <= 0 {
 		return errors.New("serve: -token-ttl and -refresh-ttl must be positive")
@@ -196,6 +219,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}
+	extCtx, stopExt := context.WithCancel(ctx)
+	extDone := make(chan struct{})
+	go func() {
+		defer close(extDone)
+		srv.RunExternalLoop(extCtx, *extInterval)
+	}()
+	defer func() { stopExt(); <-extDone }()
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -211,6 +241,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err := hs.Shutdown(shutdown)
+		stopExt()
+		<-extDone
 		srv.Close()
 		return err
 	}

@@ -75,7 +75,7 @@ func TestUpgradeToSessions(t *testing.T) {
 	defer s.Close()
 	var v int64
 	require.NoError(t, s.db.queryRow(ctx, `SELECT version FROM schema_version`).Scan(&v))
-	assert.Equal(t, int64(6), v)
+	assert.Equal(t, int64(len(migrations)), v)
 	u, err := s.UserByEmail(ctx, "app1", "ana@example.org")
 	require.NoError(t, err)
 	assert.Equal(t, "u1", u.ID)
@@ -86,4 +86,50 @@ func TestUpgradeToSessions(t *testing.T) {
 	revoked, err := s.TokenRevoked(ctx, "j2", "f1", now)
 	require.NoError(t, err)
 	assert.False(t, revoked)
+}
+
+// TestUpgradeToExternal: a database of schema version 6 (before external
+// sync) keeps its events and gets the external sync tables; the outbox
+// scan starts at the first event.
+func TestUpgradeToExternal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v6.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	var stmts []string
+	for _, m := range migrations[:6] {
+		stmts = append(stmts, m...)
+	}
+	stmts = append(stmts,
+		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		`INSERT INTO schema_version (version) VALUES (6)`)
+	for _, stmt := range stmts {
+		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+
+	s, err := OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	ev := &dc.Event{GUID: "e1", EntityGUID: "p1", Type: "create-individual", Timestamp: "2026-11-25T10:00:00.000Z"}
+	require.NoError(t, s.Push(ctx, "app1", func(tx dc.PushTx) error { return tx.Append(ev) }))
+	require.NoError(t, s.Close())
+	// Reopening an upgraded database migrates nothing.
+	s, err = OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s.Close()
+	var v int64
+	require.NoError(t, s.db.queryRow(ctx, `SELECT version FROM schema_version`).Scan(&v))
+	assert.Equal(t, int64(7), v)
+	require.NoError(t, s.PutExternalConfig(ctx, &dc.ExternalConfig{AppID: "app1", Adapter: "openspp", Config: []byte(`{}`), Enabled: true}))
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	n, more, err := s.ScanOutbox(ctx, "app1", 10, now, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.False(t, more)
+	due, err := s.DueOutbox(ctx, "app1", now, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	assert.Equal(t, "p1", due[0].EntityGUID)
 }

@@ -172,6 +172,43 @@ var migrations = [][]string{{
 		expires_at BIGINT NOT NULL
 	)`,
 	`CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at)`,
+}, {
+	// Version 7: external sync (see external.go). external_configs holds
+	// each app's adapter configuration (JSON, with its secret: the
+	// database file is private); external_state its outbox cursor (the
+	// last event seq scanned), its pull cursor (the adapter's, opaque), its
+	// last run summary and the lease that keeps two runs of one app apart;
+	// external_outbox the entities waiting for delivery, one row each.
+	// Booleans are 0/1 and times Unix milliseconds.
+	`CREATE TABLE external_configs (
+		app_id      TEXT PRIMARY KEY,
+		adapter     TEXT NOT NULL,
+		config      {{blob}} NOT NULL,
+		enabled     BIGINT NOT NULL,
+		interval_ms BIGINT NOT NULL,
+		updated_at  BIGINT NOT NULL
+	)`,
+	`CREATE TABLE external_state (
+		app_id        TEXT PRIMARY KEY,
+		outbox_cursor BIGINT NOT NULL,
+		pull_cursor   TEXT NOT NULL,
+		last_run      {{blob}},
+		lease_owner   TEXT,
+		lease_until   BIGINT
+	)`,
+	`CREATE TABLE external_outbox (
+		app_id       TEXT NOT NULL,
+		entity_guid  TEXT {{bytewise}} NOT NULL,
+		status       TEXT NOT NULL,
+		gen          BIGINT NOT NULL,
+		attempts     BIGINT NOT NULL,
+		next_at      BIGINT NOT NULL,
+		last_code    TEXT NOT NULL,
+		last_message TEXT NOT NULL,
+		updated_at   BIGINT NOT NULL,
+		PRIMARY KEY (app_id, entity_guid)
+	)`,
+	`CREATE INDEX external_outbox_due ON external_outbox (app_id, status, next_at)`,
 }}
 
 // backfills[v], when set, runs in the migration transaction after the

@@ -47,6 +47,11 @@ func Run(t *testing.T, open func(t *testing.T) dc.ServerStore) {
 		{"RevokeFamily", testRevokeFamily},
 		{"RevokeToken", testRevokeToken},
 		{"ConcurrentRefresh", func(t *testing.T, s dc.ServerStore) { concurrentRefresh(t, s, s) }},
+		{"ExternalConfig", testExternalConfig},
+		{"ExternalState", testExternalState},
+		{"ExternalLease", testExternalLease},
+		{"ConcurrentExternalLease", func(t *testing.T, s dc.ServerStore) { concurrentLease(t, s, s) }},
+		{"Outbox", testOutbox},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -70,6 +75,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b dc.ServerStore)) {
 		{"ConcurrentPushes", concurrentPushes},
 		{"ConcurrentSyncLog", concurrentSyncLog},
 		{"ConcurrentRefresh", concurrentRefresh},
+		{"ConcurrentExternalLease", concurrentLease},
 		{"LateCommitIsNeverSkipped", func(t *testing.T, a, b dc.ServerStore) { lateCommit(t, a, b, false) }},
 	}
 	for _, tc := range tests {

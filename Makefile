@@ -34,6 +34,7 @@ wasm:
 
 server:
 	$(GO) build -o bin/datacollect-server ./cmd/datacollect-server
+	$(GO) build -o bin/openspp-standin ./cmd/openspp-standin
 
 run: build
 	./bin/datacollect-server serve -addr $(ADDR) -web . -demo

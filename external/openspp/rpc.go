@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/datacollect/datacollect/external"
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // client speaks Odoo JSON-RPC: POST {url}/jsonrpc.
@@ -87,7 +88,7 @@ func (c *client) call(ctx context.Context, service, method string, args []any) (
 			return nil, nil, external.Errorf(external.EREMOTE, "%s.%s: bad result: %v", service, method, err)
 		}
 	}
-	return normalize(out), nil, nil
+	return jsonx.Normalize(out), nil, nil
 }
 
 // mapRPCError turns an Odoo error object into an *external.Error.
@@ -230,27 +231,6 @@ func rows(res any) ([]map[string]any, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-// normalize turns json.Number into int (or float64) throughout v.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return int(n)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalize(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = normalize(x[k])
-		}
-	}
-	return v
 }
 
 // redact removes secret from s (transport errors quote URLs, never bodies,

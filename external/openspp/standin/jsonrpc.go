@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/datacollect/datacollect/internal/jsonx"
 )
 
 // ServeHTTP answers POST /jsonrpc; any other path gets a 404 JSON-RPC error.
@@ -49,7 +51,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := Call{Service: req.Params.Service, Method: req.Params.Method}
-	args := normalize(req.Params.Args).([]any)
+	args := jsonx.Normalize(req.Params.Args).([]any)
 	if args == nil {
 		args = []any{}
 	}
@@ -250,29 +252,6 @@ func (s *Server) exec(uid int, rw bool, model, method string, args []any, kwargs
 	return res, nil
 }
 
-// normalize turns json.Number into int (or float64) throughout v.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return int(n)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = normalize(x[i])
-		}
-		return x
-	case map[string]any:
-		for k := range x {
-			x[k] = normalize(x[k])
-		}
-		return x
-	}
-	return v
-}
-
 // decodeJSON decodes b into v keeping integers exact (as int).
 func decodeJSON(b []byte, v *any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -280,6 +259,6 @@ func decodeJSON(b []byte, v *any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	*v = normalize(*v)
+	*v = jsonx.Normalize(*v)
 	return nil
 }

@@ -41,9 +41,11 @@ type Client struct {
 	// Version overrides the X-Sync-Version sent (tests).
 	Version string
 
-	mu    sync.Mutex
-	token string
-	seal  *envelope.Codec // the app key's codec, once known
+	mu      sync.Mutex
+	token   string
+	refresh string          // the single-use refresh token, when the server gave one
+	seal    *envelope.Codec // the app key's codec, once known
+	renewMu sync.Mutex      // one refresh at a time (a refresh token is single-use)
 
 	sent, received atomic.Int64
 }
@@ -115,15 +117,59 @@ func (c *Client) Login(ctx context.Context, email, password string) (*dc.LoginRe
 	return &resp, nil
 }
 
-// keep keeps a login answer's token and envelope key.
+// keep keeps a login answer's tokens and envelope key.
 func (c *Client) keep(resp *dc.LoginResponse) error {
 	if len(resp.AppKey) > 0 {
 		if err := c.SetAppKey(resp.AppKey, resp.AppKeyID); err != nil {
 			return err
 		}
 	}
-	c.SetToken(resp.Token)
+	c.mu.Lock()
+	c.token = resp.Token
+	if resp.RefreshToken != "" {
+		c.refresh = resp.RefreshToken
+	}
+	c.mu.Unlock()
 	return nil
+}
+
+// Refresh trades the refresh token for new tokens (rotating it). Calls
+// are serialised: a refresh token is single-use, and the server revokes
+// the session when one is used twice.
+func (c *Client) Refresh(ctx context.Context) (*dc.LoginResponse, error) {
+	c.renewMu.Lock()
+	defer c.renewMu.Unlock()
+	return c.refreshLocked(ctx)
+}
+
+func (c *Client) refreshLocked(ctx context.Context) (*dc.LoginResponse, error) {
+	c.mu.Lock()
+	rt := c.refresh
+	c.mu.Unlock()
+	if rt == "" {
+		return nil, dc.Errorf(dc.EUNAUTHORIZED, "no refresh token: log in")
+	}
+	var resp dc.LoginResponse
+	if err := c.do(ctx, http.MethodPost, wire.PathRefresh, &dc.RefreshRequest{RefreshToken: rt}, &resp, false); err != nil {
+		return nil, err
+	}
+	if err := c.keep(&resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Logout revokes the access token and the session's refresh tokens on the
+// server, and forgets them.
+func (c *Client) Logout(ctx context.Context) error {
+	c.mu.Lock()
+	rt := c.refresh
+	c.mu.Unlock()
+	err := c.do(ctx, http.MethodPost, wire.PathLogout, &dc.LogoutRequest{RefreshToken: rt}, nil, true)
+	c.mu.Lock()
+	c.token, c.refresh = "", ""
+	c.mu.Unlock()
+	return err
 }
 
 // Renew exchanges the current, still valid token for a fresh one.
@@ -202,8 +248,28 @@ func (c *Client) do(ctx context.Context, method, path string, in, out wire.Messa
 	return c.doHeader(ctx, method, path, nil, in, out, auth)
 }
 
-// doHeader is do with extra request headers.
+// doHeader is do with extra request headers. With auth, a 401 is answered
+// by one refresh of the access token (when the client holds a refresh
+// token) and one retry.
 func (c *Client) doHeader(ctx context.Context, method, path string, hdr http.Header, in, out wire.Message, auth bool) error {
+	used := c.Token()
+	err := c.doOnce(ctx, method, path, hdr, in, out, auth)
+	var e *dc.Error
+	if !auth || !errors.As(err, &e) || e.Status != http.StatusUnauthorized {
+		return err
+	}
+	c.renewMu.Lock()
+	if c.Token() == used { // nobody refreshed meanwhile
+		if _, rerr := c.refreshLocked(ctx); rerr != nil {
+			c.renewMu.Unlock()
+			return err
+		}
+	}
+	c.renewMu.Unlock()
+	return c.doOnce(ctx, method, path, hdr, in, out, auth)
+}
+
+func (c *Client) doOnce(ctx context.Context, method, path string, hdr http.Header, in, out wire.Message, auth bool) error {
 	ct := c.ContentType
 	if ct == "" {
 		ct = wire.MsgPack

@@ -341,8 +341,5 @@ func (c *Client) commitRepair(ctx context.Context, d *digest, in *repairInput) e
 	}
 	changed := changedOf(plan.Records)
 	c.notify(Change{Entities: changed})
-	if len(plan.Diverged) > 0 {
-		return dc.Errorf(dc.EINTERNAL, "%d of the server's events did not apply here (first: %v)", len(plan.Diverged), plan.Diverged[0].Err)
-	}
-	return nil
+	return plan.DivergedError("repair")
 }

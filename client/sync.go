@@ -411,8 +411,8 @@ func (c *Client) tryApplyPage(ctx context.Context, page *dc.PullResponse, cursor
 	res.Pulled = len(page.Events)
 	res.Conflicts = plan.Conflicts
 	changed := changedOf(plan.Records)
-	if len(plan.Diverged) > 0 {
-		return res, changed, dc.Errorf(dc.EINTERNAL, "pull: %d confirmed events did not apply here (first: %v)", len(plan.Diverged), plan.Diverged[0].Err)
+	if err := plan.DivergedError("pull"); err != nil {
+		return res, changed, err
 	}
 	return res, changed, nil
 }

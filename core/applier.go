@@ -94,7 +94,7 @@ func (a *Applier) check(ev *dc.Event) (EventType, error) {
 	case ev.Type == "":
 		return t, dc.Errorf(dc.EINVALID, "event has no type")
 	case !ok:
-		return t, dc.Errorf(dc.EINVALID, "unknown event type %q", ev.Type)
+		return t, unknownType(ev.Type)
 	case ev.GUID == "":
 		return t, dc.Errorf(dc.EINVALID, "event has no guid")
 	case ev.EntityGUID == "":
@@ -327,4 +327,18 @@ func (a *Applier) NewGUIDs(ev *dc.Event) []string {
 
 func invalid(ev *dc.Event, format string, args ...any) error {
 	return dc.Errorf(dc.EINVALID, "%s %s: %s", ev.Type, ev.GUID, fmt.Sprintf(format, args...))
+}
+
+// unknownTypeError is the EINVALID error of an event whose type is not
+// registered; PullPlan.DivergedError tells it from other failures.
+type unknownTypeError struct {
+	err *dc.Error
+	typ string
+}
+
+func (e *unknownTypeError) Error() string { return e.err.Error() }
+func (e *unknownTypeError) Unwrap() error { return e.err }
+
+func unknownType(typ string) error {
+	return &unknownTypeError{err: dc.Errorf(dc.EINVALID, "unknown event type %q", typ), typ: typ}
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"errors"
 	"sort"
 
 	dc "github.com/datacollect/datacollect"
@@ -345,4 +346,22 @@ func remaining(pending []string, done map[string]bool) []string {
 		}
 	}
 	return out
+}
+
+// DivergedError is the error of a page whose confirmed events did not all
+// apply here: EVERSION when one has a type this applier does not know (the
+// server runs a newer version: update the app), else EINTERNAL. what names
+// the operation (e.g. "pull").
+func (p *PullPlan) DivergedError(what string) error {
+	if len(p.Diverged) == 0 {
+		return nil
+	}
+	for _, f := range p.Diverged {
+		var u *unknownTypeError
+		if errors.As(f.Err, &u) {
+			return dc.Errorf(dc.EVERSION, "%s: the server sent an event of type %q, which this version of the app does not know: update the app",
+				what, u.typ)
+		}
+	}
+	return dc.Errorf(dc.EINTERNAL, "%s: %d confirmed events did not apply here (first: %v)", what, len(p.Diverged), p.Diverged[0].Err)
 }

@@ -75,8 +75,8 @@ test('errors reject with a stable code and change nothing', async () => {
 
 test('change events and the demo page forms', async () => {
   const ctx = await env.browser.newContext();
-  const page = await openApp(ctx, env.server.url);
-  const detail = await page.evaluate(async () => {
+  const bare = await openApp(ctx, env.server.url, { bare: true }); // no app calling init meanwhile
+  const detail = await bare.evaluate(async () => {
     const dc = window.datacollect;
     await dc.init({ appId: 'events-' + Date.now() });
     const got = new Promise((resolve) => dc.addEventListener('change', (e) => resolve(e.detail), { once: true }));
@@ -85,13 +85,26 @@ test('change events and the demo page forms', async () => {
   });
   assert.equal(detail.entities.length, 1);
   assert.equal(detail.entities[0].guid, 'p-1');
+  await bare.close();
 
-  // The demo page (app id "demo") records through its forms.
-  await page.reload();
+  // The app page (app id "demo") records a household with two members through its form.
+  const page = await openApp(ctx, env.server.url + '#/new/household');
   await page.getByLabel('Household name').fill('Household Otieno');
-  await page.getByLabel('Members').fill('Achieng Otieno\nOdhiambo Otieno');
+  await page.getByRole('group', { name: 'Member 1' }).getByLabel('Given name').fill('Achieng');
+  await page.getByRole('group', { name: 'Member 1' }).getByLabel('Family name').fill('Otieno');
+  await page.getByRole('button', { name: 'Add a member' }).click();
+  await page.getByRole('group', { name: 'Member 2' }).getByLabel('Given name').fill('Odhiambo');
+  await page.getByRole('group', { name: 'Member 2' }).getByLabel('Family name').fill('Otieno');
   await page.getByRole('button', { name: 'Save household' }).click();
+  await page.getByRole('heading', { name: 'Household: Household Otieno' }).waitFor();
+  await page.getByRole('link', { name: 'Records', exact: true }).click();
   await page.getByText('Household: Household Otieno').waitFor();
   await page.getByText('Members: Achieng Otieno, Odhiambo Otieno').waitFor();
+  const stored = await page.evaluate(async () => {
+    const [g] = (await window.datacollect.listEntities({ type: 'group' })).filter((e) => e.data.name === 'Household Otieno');
+    return Promise.all(g.memberIds.map(async (id) => (await window.datacollect.getEntity(id)).data));
+  });
+  assert.deepEqual(stored, [{ givenName: 'Achieng', familyName: 'Otieno' }, { givenName: 'Odhiambo', familyName: 'Otieno' }]);
+  assert.deepEqual(page.errors, []);
   await ctx.close();
 });

@@ -301,7 +301,7 @@ export interface AlertDetail {
 export interface SyncDetail { result: SyncResult; metrics: SyncMetrics; error: ErrorInfo | null; }
 
 export interface ChangeDetail { entities: Entity[]; }
-export interface ProgressDetail { phase: 'push' | 'pull'; done: number; total: number; }
+export interface ProgressDetail { phase: 'push' | 'pull' | 'encrypt'; done: number; total: number; }
 
 export interface DataCollectEventMap {
   /** Entities changed (after every commit that changed some, including pulls). */

@@ -19,6 +19,7 @@ import (
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
+	"github.com/datacollect/datacollect/core"
 	"github.com/datacollect/datacollect/wire"
 	"github.com/datacollect/datacollect/wire/envelope"
 )
@@ -262,6 +263,9 @@ func (c *Client) doHeader(ctx context.Context, method, path string, hdr http.Hea
 	if c.Token() == used { // nobody refreshed meanwhile
 		if _, rerr := c.refreshLocked(ctx); rerr != nil {
 			c.renewMu.Unlock()
+			if o, _ := core.Classify(rerr); o == core.OutcomeRetry {
+				return rerr // transient: the session may be intact, retry later
+			}
 			return err
 		}
 	}

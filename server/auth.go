@@ -307,6 +307,18 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, dc.Errorf(EUNAUTHORIZED, "unknown refresh token: log in again"))
 		return
 	case dc.ECONFLICT:
+		if old != nil && old.RevokedAt.IsZero() && !old.UsedAt.IsZero() && now.Sub(old.UsedAt) <= s.cfg.RefreshReuseGrace {
+			// Used moments ago: most likely our answer was lost or the
+			// request came twice. Answer new tokens in the same session
+			// (the first answer's stay valid too).
+			next.AppID, next.UserID, next.Email, next.Family = old.AppID, old.UserID, old.Email, old.Family
+			if err := s.store.PutRefreshToken(ctx, next); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			s.log.Info("refresh token presented again within the grace period", "app", old.AppID, "user", old.UserID)
+			break
+		}
 		// Two holders of one token: the thief or the owner got the next
 		// one. End the session for both.
 		if old == nil {

@@ -395,6 +395,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 
 	_, next := e.refresh(login.RefreshToken) // the thief, say
 	require.NotNil(t, next)
+	e.clock.Advance(3 * time.Minute) // past the reuse grace
 	r, _ := e.refresh(login.RefreshToken) // the owner, later
 	assert.Contains(t, r.refused(t, 401, dc.EUNAUTHORIZED).Message, "used already")
 
@@ -409,11 +410,33 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	assert.Equal(t, 200, r.status)
 }
 
-// TestConcurrentRefresh: of two concurrent refreshes with one token,
-// exactly one gets new tokens.
-func TestConcurrentRefresh(t *testing.T) {
+// TestRefreshAnswerLost: a refresh token presented again within the grace
+// period (its answer was lost, or the request delivered twice) gets new
+// tokens in the same session, and the first answer's tokens stay valid.
+func TestRefreshAnswerLost(t *testing.T) {
 	t.Parallel()
 	e := newAuthEnv(t, server.Config{})
+	e.user("app1", "ana@example.org", dc.RoleSync)
+	login := e.login("app1", "ana@example.org")
+	_, lost := e.refresh(login.RefreshToken) // the answer never arrives
+	require.NotNil(t, lost)
+	e.clock.Advance(90 * time.Second)
+	r, again := e.refresh(login.RefreshToken)
+	require.Equal(t, 200, r.status)
+	require.NotNil(t, again)
+	assert.NotEqual(t, lost.RefreshToken, again.RefreshToken)
+	assert.Equal(t, 200, e.pull(again.Token).status)
+	assert.Equal(t, 200, e.pull(lost.Token).status, "the lost answer's token is still good")
+	r, _ = e.refresh(again.RefreshToken)
+	assert.Equal(t, 200, r.status)
+}
+
+// TestConcurrentRefresh: of concurrent refreshes with one token, exactly
+// one rotates it; without a grace period the others are refused, with one
+// (the default) they get new tokens in the same session.
+func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
+	e := newAuthEnv(t, server.Config{RefreshReuseGrace: -1})
 	e.user("app1", "ana@example.org", dc.RoleSync)
 	login := e.login("app1", "ana@example.org")
 	const n = 4

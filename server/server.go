@@ -18,6 +18,13 @@ type Config struct {
 	// RefreshTTL is how long a refresh token is valid (default 30 days);
 	// each refresh answers a new one, valid as long again.
 	RefreshTTL time.Duration
+	// RefreshReuseGrace is how long after its use a refresh token may be
+	// presented again without revoking the session (default 2 minutes;
+	// negative: never): the answer to a refresh can be lost, or the
+	// request delivered twice, on the networks devices use. Within it a
+	// second use answers new tokens in the same session; after it, a
+	// reuse means two holders, and the session is revoked.
+	RefreshReuseGrace time.Duration
 	// LoginFailuresPerAccount failed logins per account (app and email)
 	// in LoginFailureWindow are allowed (defaults 5 in 15 minutes); then
 	// logins answer 429 until the window slides. Per server node.
@@ -75,6 +82,9 @@ func New(store dc.ServerStore, cfg Config, o Options) *Server {
 	}
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.RefreshReuseGrace == 0 {
+		cfg.RefreshReuseGrace = 2 * time.Minute
 	}
 	if cfg.LoginFailuresPerAccount <= 0 {
 		cfg.LoginFailuresPerAccount = 5

@@ -14,6 +14,7 @@ import (
 
 	dc "github.com/datacollect/datacollect"
 	"github.com/datacollect/datacollect/client"
+	"github.com/datacollect/datacollect/core"
 	"github.com/datacollect/datacollect/wire"
 	"github.com/datacollect/datacollect/wire/envelope"
 )
@@ -187,6 +188,12 @@ func (t *FetchTransport) doH(ctx context.Context, method, path string, extra map
 		return err
 	}
 	if _, rerr := t.Refresh(ctx); rerr != nil {
+		if o, _ := core.Classify(rerr); o == core.OutcomeRetry {
+			// The refresh itself failed transiently (network, 5xx,
+			// timeout): the session may well be intact, so retry later
+			// rather than ask the user to log in again.
+			return rerr
+		}
 		return err // the session is over: the caller sees the 401
 	}
 	return t.doOnce(ctx, method, path, extra, in, out, auth)

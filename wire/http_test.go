@@ -27,7 +27,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestErrorOf(t *testing.T) {
 	now := time.Now()
 	e := ErrorOf(503, "7", "text/html", []byte("<html>busy</html>"), now)
-	require.Equal(t, &dc.Error{Code: dc.ESTORE, Message: "HTTP 503", Status: 503, RetryAfter: 7 * time.Second}, e)
+	require.Equal(t, &dc.Error{Code: dc.ENETWORK, Message: "HTTP 503", Status: 503, RetryAfter: 7 * time.Second}, e)
 	body, err := Marshal(JSON, &dc.ErrorResponse{Code: dc.EUNAUTHORIZED, Message: "token expired"})
 	require.NoError(t, err)
 	e = ErrorOf(401, "", JSON, body, now)

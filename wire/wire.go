@@ -96,6 +96,9 @@ func CodeOfStatus(status int) string {
 		return dc.EVERSION
 	case status == 429:
 		return dc.ERATELIMIT
+	case status == 502, status == 503, status == 504:
+		// A proxy or load balancer answered: the server is unreachable.
+		return dc.ENETWORK
 	case status >= 500:
 		return dc.ESTORE
 	default:

@@ -238,7 +238,7 @@ func (e *syncerEnv) status(t *testing.T) client.Status {
 	return st
 }
 
-var err503 = &dc.Error{Code: dc.ESTORE, Message: "HTTP 503", Status: 503}
+var err503 = &dc.Error{Code: dc.ENETWORK, Message: "HTTP 503", Status: 503}
 
 func TestSyncerRetriesThenSucceeds(t *testing.T) {
 	e := newSyncerEnv(t)
@@ -253,7 +253,7 @@ func TestSyncerRetriesThenSucceeds(t *testing.T) {
 	assert.Equal(t, 2*time.Second, e.clock.fire(t), "debounced")
 	st = e.status(t)
 	assert.Equal(t, 1, st.RetryAttempts)
-	assert.Equal(t, "ESTORE", st.LastError.Code)
+	assert.Equal(t, "ENETWORK", st.LastError.Code)
 	assert.Equal(t, epoch.Add(3*time.Second).Format(time.RFC3339Nano), st.NextRetry, "1 s backoff (rand=1)")
 	assert.Equal(t, time.Second, e.clock.fire(t))
 	assert.Equal(t, 2*time.Second, e.clock.fire(t), "the delay doubles")

@@ -120,7 +120,7 @@ test('a server answering 503 twice then 200 ends synced with retryAttempts == 2'
     assert.equal(m.errorsEncountered, 2);
     assert.ok(m.entitiesSynced >= 1 && m.bytesTransferred > 0);
     const errs = await page.evaluate(() => window.seen.sync.filter((s) => s.error).map((s) => s.error.code));
-    assert.deepEqual(errs.slice(-2), ['ESTORE', 'ESTORE'], 'the two 503s were seen as errors');
+    assert.deepEqual(errs.slice(-2), ['ENETWORK', 'ENETWORK'], 'the two 503s were seen as errors');
     // The status between the failures said when the next retry was due.
     const retrying = await page.evaluate(() => window.seen.status.filter((s) => s.nextRetry !== ''));
     assert.ok(retrying.length > 0, 'status showed nextRetry while backing off');

@@ -19,7 +19,7 @@ FUZZTIME    ?= 10s
 FUZZ_TARGETS := ./wire:FuzzUnmarshal ./internal/payload:FuzzDecode ./core:FuzzApply \
 	./syncjs:FuzzParseJSON ./server:FuzzSyncRequest:10x ./wire/envelope:FuzzOpen
 
-.PHONY: all build wasm server run test test-go test-wasm test-e2e test-fuzz fuzz bench deps clean
+.PHONY: all build wasm server run test test-go test-wasm test-e2e test-chaos chaos chaosproxy test-fuzz fuzz bench bench-deps deps clean
 
 all: build
 
@@ -46,7 +46,7 @@ deps:
 	@test -x $(WASMTEST) || $(GO) install github.com/agnivade/wasmbrowsertest@$(WASMBROWSERTEST_VERSION)
 	@test -d e2e/node_modules/playwright-core || (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 
-test: deps build test-go test-wasm test-e2e test-fuzz
+test: deps build test-go test-wasm test-e2e test-chaos test-fuzz
 
 # The PostgreSQL tests start their own server (internal/pgtest) and must not
 # be skipped here.
@@ -62,6 +62,27 @@ test-wasm:
 
 test-e2e:
 	cd e2e && node --test --test-concurrency=1 --test-timeout=120000 *.test.mjs
+
+# chaos: N devices record EVENTS events each while syncing through a
+# fault-injecting proxy (bin/chaosproxy: dropped requests and answers, 500s,
+# duplicated deliveries, truncated bodies, delays at rate FAULTS, decisions
+# from SEED); the server is SIGKILLed mid-push and restarted twice and a tab
+# is reloaded mid-sync. Then faults go off, every device syncs until quiet,
+# and it fails unless nothing is lost, duplicated or diverged (e2e/chaos.mjs).
+# test-chaos is the small configuration run by `make test`.
+N       ?= 5
+EVENTS  ?= 2000
+FAULTS  ?= 0.2
+SEED    ?= 1
+
+chaosproxy:
+	$(GO) build -o bin/chaosproxy ./cmd/chaosproxy
+
+chaos: deps build chaosproxy
+	cd e2e && node chaos.mjs --devices $(N) --events $(EVENTS) --faults $(FAULTS) --seed $(SEED) --restarts 2 --reloads 1
+
+test-chaos: chaosproxy
+	cd e2e && node chaos.mjs --devices 3 --events 300 --faults 0.2 --seed 1 --restarts 1 --reloads 1 --timeout-min 8
 
 # fuzz runs each fuzz target for FUZZTIME, one after another; test-fuzz
 # runs each briefly. A crasher is saved under the package's testdata/fuzz/.
@@ -80,19 +101,21 @@ fuzz:
 test-fuzz:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
-# bench prints the tables: P1 capture against raw IndexedDB, the 10,000-event
-# sync A → server → B with bytes per event, server ingest with 50 clients on
-# SQLite and PostgreSQL, the stores' own benchmarks, and sealing and opening
-# event envelopes (ns/event) in Go and with WebCrypto.
-bench: deps build
-	cd e2e && node bench-capture.mjs
-	cd e2e && node bench-sync.mjs 10000 --encrypt
-	cd e2e && node bench-lifecycle.mjs
-	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench 'Ingest' -benchtime 200x ./integration/ | grep -E '^Benchmark'
-	DATACOLLECT_REQUIRE_POSTGRES=1 $(GO) test -run '^$$' -bench . -benchtime 200x ./server/sqlstore/ | grep -E '^Benchmark'
-	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'CommitVsRawJS|ListEntities|RawJSGetAll' -benchtime 10x -exec $(WASMTEST) ./store/idb/ 2>&1 | grep -E '^Benchmark'
-	$(GO) test -run '^$$' -bench 'Envelope' -benchtime 2000x ./wire/envelope/ | grep -E '^Benchmark'
-	set -o pipefail; GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench 'EnvelopeWebCrypto' -benchtime 30x -exec $(WASMTEST) ./syncjs/ 2>&1 | grep -E '^Benchmark'
+# bench runs the harness in bench/ (its own dev-only npm packages: PouchDB,
+# express-pouchdb) in one headless Chromium: P1 capture against raw
+# IndexedDB and PouchDB, P2 full and P3 incremental sync and P4 bytes per
+# event against PouchDB replicating through express-pouchdb, P5 server
+# ingest (50 clients, SQLite and PostgreSQL) against express-pouchdb, P6 the
+# client's download and time to ready; then the Go store and envelope
+# benchmarks and the sync lifecycle. It prints one table (ratios first) and
+# writes bench/results/latest.{md,json,svg}. See bench/README.md.
+bench: bench-deps build
+	cd bench && node bench.mjs
+
+bench-deps:
+	@command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null)
+	@test -d bench/node_modules/express-pouchdb || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
 clean:
 	rm -rf bin web/datacollect.wasm web/datacollect.wasm.gz test-results

@@ -193,12 +193,19 @@ func TestAuth(t *testing.T) {
 		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
 		require.NoError(t, err)
 
-		// An expired token is refused, and cannot be renewed.
+		// An expired token is refused, and cannot be renewed (by a client
+		// holding only the access token)...
 		e.clock.Advance(2 * time.Hour)
+		bare := &httpsync.Client{BaseURL: e.http.URL, AppID: "app1", ClientID: "d1"}
+		bare.SetToken(tr.Token())
+		_, err = bare.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
+		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
+		_, err = bare.Renew(ctx)
+		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
+		// ... while the client holding the refresh token refreshes it.
 		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})
-		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
-		_, err = tr.Renew(ctx)
-		assert.Equal(t, dc.EUNAUTHORIZED, dc.ErrorCode(err))
+		require.NoError(t, err)
+		assert.NotEqual(t, bare.Token(), tr.Token())
 		_, err = tr.Login(ctx, email, pw)
 		require.NoError(t, err, "logging in again works")
 		_, err = tr.Pull(ctx, dc.PullQuery{Since: 0, Limit: 10})

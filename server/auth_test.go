@@ -395,7 +395,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 
 	_, next := e.refresh(login.RefreshToken) // the thief, say
 	require.NotNil(t, next)
-	e.clock.Advance(3 * time.Minute) // past the reuse grace
+	e.clock.Advance(3 * time.Minute)      // past the reuse grace
 	r, _ := e.refresh(login.RefreshToken) // the owner, later
 	assert.Contains(t, r.refused(t, 401, dc.EUNAUTHORIZED).Message, "used already")
 

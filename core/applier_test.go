@@ -21,7 +21,15 @@ import (
 //
 // apply prints each entity the event changed, or the error; show prints one.
 func TestApplierScenarios(t *testing.T) {
-	scenario.RunDir(t, "testdata/applier", func(t *testing.T) func(*scenario.Command) string {
+	scenario.RunDir(t, "testdata/applier", applierRunner(dc.Local, show, ""))
+}
+
+// applierRunner runs scenario files of apply and show commands (see
+// TestApplierScenarios; apply also takes level=LOCAL|SYNCED|EXTERNAL):
+// level is the events' default sync level, view prints an entity, and
+// empty is what an apply that changed nothing prints.
+func applierRunner(level dc.SyncLevel, view func(*dc.Entity) string, empty string) func(t *testing.T) func(*scenario.Command) string {
+	return func(t *testing.T) func(*scenario.Command) string {
 		a := core.NewApplier()
 		state := core.MapEntities{}
 		n := 0
@@ -31,7 +39,8 @@ func TestApplierScenarios(t *testing.T) {
 			case "apply":
 				ev := &dc.Event{
 					GUID: c.Arg("guid", newGUID()), EntityGUID: c.Arg("entity", ""), Type: c.Arg("type", ""),
-					Timestamp: c.Arg("ts", "2026-11-25T10:00:00.000Z"), UserID: "u", SyncLevel: dc.Local,
+					Timestamp: c.Arg("ts", "2026-11-25T10:00:00.000Z"), UserID: "u",
+					SyncLevel: dc.SyncLevel(c.Arg("level", string(level))),
 				}
 				if c.Input != "" {
 					if err := json.Unmarshal([]byte(c.Input), &ev.Data); err != nil {
@@ -49,7 +58,7 @@ func TestApplierScenarios(t *testing.T) {
 				var out []string
 				for _, ch := range w.Changes() {
 					state[ch.After.GUID] = ch.After
-					out = append(out, show(ch.After))
+					out = append(out, view(ch.After))
 				}
 				for _, e := range audit {
 					var fields []string
@@ -58,17 +67,20 @@ func TestApplierScenarios(t *testing.T) {
 					}
 					out = append(out, fmt.Sprintf("audit %s %s [%s]", e.EntityGUID, e.Action, strings.Join(fields, " ")))
 				}
+				if len(out) == 0 {
+					return empty
+				}
 				return strings.Join(out, "\n")
 			case "show":
 				e := state[c.Arg("entity", "")]
 				if e == nil {
 					return "none"
 				}
-				return show(e)
+				return view(e)
 			}
 			return "unknown command " + c.Name
 		}
-	})
+	}
 }
 
 func show(e *dc.Entity) string {

@@ -39,8 +39,11 @@ function syncBadge(e) {
 
 export async function listView(app, view, params) {
   const all = (await app.dc.listEntities()).filter((e) => !e.deleted);
-  const q = params.get('q') || '';
-  const type = params.get('type') || '';
+  // Read the search after the wait: the person may have typed meanwhile
+  // (into the view this one replaces), and draw() keeps it in the hash.
+  const live = new URLSearchParams(location.hash.split('?')[1] || '');
+  const q = live.get('q') ?? params.get('q') ?? '';
+  const type = live.get('type') ?? params.get('type') ?? '';
   view.append(h('h1', {}, 'Records'));
   if (all.length === 0) {
     view.append(h('p', { class: 'empty' }, 'No records on this device yet. Register the first person below, ',

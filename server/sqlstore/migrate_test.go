@@ -5,6 +5,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,17 +21,7 @@ import (
 func TestUpgradeFromVersion1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v1.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	for _, stmt := range append(migrations[0],
-		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
-		`INSERT INTO schema_version (version) VALUES (1)`,
-		`INSERT INTO apps (id, seq) VALUES ('app1', 7)`) {
-		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
-		require.NoError(t, err, stmt)
-	}
-	require.NoError(t, db.Close())
+	path := sqliteAtVersion(t, 1, `INSERT INTO apps (id, seq) VALUES ('app1', 7)`)
 
 	s, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
@@ -52,23 +43,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 func TestUpgradeToSessions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v5.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	var stmts []string
-	for _, m := range migrations[:5] {
-		stmts = append(stmts, m...)
-	}
-	stmts = append(stmts,
-		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
-		`INSERT INTO schema_version (version) VALUES (5)`,
-		`INSERT INTO users (app_id, id, email, password_hash, role, created_at)
+	path := sqliteAtVersion(t, 5, `INSERT INTO users (app_id, id, email, password_hash, role, created_at)
 			VALUES ('app1', 'u1', 'ana@example.org', 'h', 'admin', '2026-11-25T10:00:00Z')`)
-	for _, stmt := range stmts {
-		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
-		require.NoError(t, err, stmt)
-	}
-	require.NoError(t, db.Close())
 
 	s, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
@@ -94,21 +70,7 @@ func TestUpgradeToSessions(t *testing.T) {
 func TestUpgradeToExternal(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v6.db")
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	var stmts []string
-	for _, m := range migrations[:6] {
-		stmts = append(stmts, m...)
-	}
-	stmts = append(stmts,
-		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
-		`INSERT INTO schema_version (version) VALUES (6)`)
-	for _, stmt := range stmts {
-		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
-		require.NoError(t, err, stmt)
-	}
-	require.NoError(t, db.Close())
+	path := sqliteAtVersion(t, 6)
 
 	s, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
@@ -132,4 +94,26 @@ func TestUpgradeToExternal(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, due, 1)
 	assert.Equal(t, "p1", due[0].EntityGUID)
+}
+
+// sqliteAtVersion creates a SQLite database at schema version (the first
+// version migrations only), runs extra statements on it, and returns its
+// path.
+func sqliteAtVersion(t *testing.T, version int, extra ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", version))
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	var stmts []string
+	for _, m := range migrations[:version] {
+		stmts = append(stmts, m...)
+	}
+	stmts = append(stmts, `CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		fmt.Sprintf(`INSERT INTO schema_version (version) VALUES (%d)`, version))
+	for _, stmt := range append(stmts, extra...) {
+		_, err := db.Exec(sqliteDialect.types.Replace(stmt))
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, db.Close())
+	return path
 }

@@ -269,14 +269,21 @@ func (p *jsonParser) escaped(start int) (string, error) {
 				return "", p.fail("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
+				// Only a valid pair consumes the next escape; otherwise,
+				// as encoding/json does, the lone surrogate becomes
+				// U+FFFD and the next escape is read on its own.
 				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					save := p.i
 					p.i += 2
-					if r2, ok = p.hex4(); !ok {
-						return "", p.fail("invalid \\u escape")
+					if r2, ok := p.hex4(); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							out = utf8.AppendRune(out, d)
+							continue
+						}
 					}
+					p.i = save
 				}
-				r = utf16.DecodeRune(r, r2)
+				r = utf8.RuneError
 			}
 			out = utf8.AppendRune(out, r)
 		default:
